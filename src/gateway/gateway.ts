@@ -1,0 +1,71 @@
+// The purchase gateway contract (SPEC §6): the engine and the routes talk only to this interface.
+
+/** The refusal codes a gateway may answer for a purchase (SPEC §6). */
+export const refusalCodes = [
+  'INSUFFICIENT_FUNDS',
+  'INVALID_CREDENTIAL',
+  'PRICE_CHANGED',
+  'NOT_FOR_SALE',
+  'ALREADY_OWNED',
+  'RATE_LIMITED',
+] as const;
+export type RefusalCode = (typeof refusalCodes)[number];
+
+/** What the gateway knows of an account behind a credential. */
+export interface VerifiedAccount {
+  userId: number;
+  username: string;
+  displayName: string;
+  robux: number;
+}
+
+export type VerifyResult =
+  | ({ ok: true } & VerifiedAccount)
+  | { ok: false; code: 'INVALID_CREDENTIAL'; message: string };
+
+export interface BuyRequest {
+  /** The stock account's decrypted credential; never logged. */
+  credential: string;
+  invoiceId: string;
+  gamepassId: number;
+  gamepassName: string;
+  price: number;
+  sellerId: number;
+  /** Stored before the call; the same key never buys twice. */
+  idempotencyKey: string;
+}
+
+export type BuyResult =
+  | { success: true }
+  | {
+      success: false;
+      code: RefusalCode;
+      message: string;
+      /** Set with RATE_LIMITED: how long the gateway asked us to wait. */
+      retryAfterMs?: number;
+    };
+
+export type PurchaseLookup = 'completed' | 'failed' | 'unknown';
+
+export interface CallOptions {
+  /** Aborts a call that takes too long; a gateway rejects with GatewayTransientError then. */
+  signal?: AbortSignal;
+}
+
+export interface Gateway {
+  readonly kind: 'sandbox' | 'http';
+  verifyAccount(credential: string, options?: CallOptions): Promise<VerifyResult>;
+  buyPass(request: BuyRequest, options?: CallOptions): Promise<BuyResult>;
+  lookupPurchase(idempotencyKey: string, options?: CallOptions): Promise<PurchaseLookup>;
+}
+
+/**
+ * A failure after which nobody can say whether the gateway acted: a timeout, a lost connection,
+ * a 5xx. Retried under the same idempotency key, then left for reconciliation.
+ */
+export class GatewayTransientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatewayTransientError';
+  }
+}
