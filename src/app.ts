@@ -1,0 +1,72 @@
+// createApp(deps) → the Hono app. Web-standard only: no node:* imports, no driver, no port.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Db } from './db/types.js';
+import type { CredentialCipher } from './domain/credential-cipher.js';
+import type { Gateway } from './gateway/gateway.js';
+import { createAdminAuth, requireAdmin } from './http/admin-auth.js';
+import { AppError } from './http/app-error.js';
+import { requestLog } from './http/request-log.js';
+import type { Logger } from './logger.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { stockAccountRoutes } from './routes/stock-accounts.js';
+import { transactionRoutes } from './routes/transactions.js';
+import { createAccountService } from './services/accounts.js';
+import { createOrderService } from './services/orders.js';
+
+export interface AppDeps {
+  db: Db;
+  gateway: Gateway;
+  clock: Clock;
+  config: Config;
+  logger: Logger;
+  cipher: CredentialCipher;
+  /** The resolved admin token (from ADMIN_TOKEN or the data folder). */
+  adminToken: string;
+}
+
+export const maxBodyBytes = 64 * 1024;
+
+export function createApp(deps: AppDeps): Hono {
+  const { db, gateway, clock, config, logger, cipher } = deps;
+  const auth = createAdminAuth(deps.adminToken);
+  const accounts = createAccountService({ db, gateway, cipher, clock, gatewayTimeoutMs: config.gatewayTimeoutMs });
+  const orders = createOrderService({ db, clock });
+
+  const app = new Hono();
+  app.use(requestLog(logger));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new AppError(413, 'payload_too_large', `The request body is over ${maxBodyBytes / 1024} KB`);
+      },
+    }),
+  );
+  app.use('/api/*', async (c, next) => {
+    if (c.req.path === '/api/auth/login' || c.req.path === '/api/auth/logout') return next();
+    return requireAdmin(auth)(c, next);
+  });
+
+  healthRoutes(app, db, logger);
+  authRoutes(app, auth);
+  stockAccountRoutes(app, accounts);
+  transactionRoutes(app, orders);
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+      return c.json({ error: { code: error.code, message: error.message } }, error.status);
+    }
+    // The message may come from a driver or the gateway: log only the error's kind and message,
+    // never the request's body.
+    logger.error(`${c.req.method} ${c.req.path} failed: ${error.name}: ${error.message}`);
+    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on the server' } }, 500);
+  });
+  return app;
+}

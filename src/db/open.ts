@@ -1,0 +1,71 @@
+// Opens the SQLite file for the Node entry: pragmas, migrations, and the drizzle handle.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import * as schema from './schema.js';
+import type { Db } from './types.js';
+
+/** The drizzle-kit output folder, beside src/ and dist/ alike. */
+export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export interface OpenDatabase {
+  db: Db;
+  sqlite: Database.Database;
+  close(): void;
+}
+
+/** How long a writer waits for another process's write lock before failing. */
+export const busyTimeoutMs = 10_000;
+
+export function openDatabase(path: string): OpenDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  sqlite.pragma('foreign_keys = ON');
+  // In WAL mode NORMAL never corrupts and survives a process crash (kill -9); only a power cut can
+  // lose the last commits.
+  sqlite.pragma('synchronous = NORMAL');
+  migrate(sqlite);
+  const db: Db = drizzle(sqlite, { schema });
+  return {
+    db,
+    sqlite,
+    close: () => {
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}
+
+/**
+ * Applies drizzle-kit's migrations in their journal order, in the same bookkeeping table as
+ * drizzle's own migrator, but under BEGIN IMMEDIATE so that two processes starting on one file
+ * apply each migration once: drizzle's migrator reads what is applied before it takes the lock.
+ */
+export function migrate(sqlite: Database.Database, folder = migrationsFolder): void {
+  const migrations = readMigrationFiles({ migrationsFolder: folder });
+  sqlite.exec('BEGIN IMMEDIATE');
+  try {
+    sqlite.exec(
+      'CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)',
+    );
+    const last = sqlite
+      .prepare('SELECT created_at AS createdAt FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1')
+      .get() as { createdAt: number } | undefined;
+    const record = sqlite.prepare('INSERT INTO "__drizzle_migrations" (hash, created_at) VALUES (?, ?)');
+    for (const migration of migrations) {
+      if (last && Number(last.createdAt) >= migration.folderMillis) continue;
+      for (const statement of migration.sql) {
+        if (statement.trim()) sqlite.exec(statement);
+      }
+      record.run(migration.hash, migration.folderMillis);
+    }
+    sqlite.exec('COMMIT');
+  } catch (error) {
+    sqlite.exec('ROLLBACK');
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+// /api/admin/stock-accounts: add, list, update, delete.
+import type { Hono } from 'hono';
+import * as v from 'valibot';
+import { presentAccount } from '../http/present.js';
+import { readJson } from '../http/read-json.js';
+import { resource } from '../http/resource.js';
+import type { AccountService } from '../services/accounts.js';
+
+const credential = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.nonEmpty('must not be empty'),
+  v.maxLength(8192, 'must be at most 8192 characters'),
+);
+
+export const addAccountBody = v.strictObject({ robloxCookie: credential });
+export const updateAccountBody = v.strictObject({
+  robloxCookie: v.optional(credential),
+  status: v.optional(v.picklist(['active', 'inactive'], 'must be "active" or "inactive"')),
+});
+
+export function stockAccountRoutes(app: Hono, accounts: AccountService): void {
+  resource(app, '/api/admin/stock-accounts', {
+    GET: (c) => c.json({ stockAccounts: accounts.list().map(presentAccount) }),
+    POST: async (c) => {
+      const body = await readJson(c, addAccountBody);
+      const { account, created } = await accounts.add(body.robloxCookie);
+      return c.json({ stockAccount: presentAccount(account) }, created ? 201 : 200);
+    },
+  });
+  resource(app, '/api/admin/stock-accounts/:id', {
+    PUT: async (c) => {
+      const body = await readJson(c, updateAccountBody);
+      const account = await accounts.update(c.req.param('id')!, { credential: body.robloxCookie, status: body.status });
+      return c.json({ stockAccount: presentAccount(account) });
+    },
+    DELETE: (c) => {
+      accounts.remove(c.req.param('id')!);
+      return c.body(null, 204);
+    },
+  });
+}

@@ -1,0 +1,63 @@
+// /api/transactions: paid orders in, the list out.
+import type { Hono } from 'hono';
+import * as v from 'valibot';
+import { transactionStatuses } from '../db/schema.js';
+import { limitSchema } from '../http/paging.js';
+import { presentTransaction } from '../http/present.js';
+import { checked, jsonObject, readJson } from '../http/read-json.js';
+import { resource } from '../http/resource.js';
+import type { OrderService } from '../services/orders.js';
+
+const positiveId = v.nullish(
+  v.pipe(
+    v.number('must be a number'),
+    v.safeInteger('must be an integer'),
+    v.minValue(1, 'must be a positive integer'),
+  ),
+);
+
+export const orderBody = v.strictObject({
+  invoiceId: v.pipe(
+    v.string('must be a string'),
+    v.trim(),
+    v.nonEmpty('must not be empty'),
+    v.maxLength(128, 'must be at most 128 characters'),
+  ),
+  // Every field may be missing (the run fails such an order), never of the wrong type.
+  gamepass: jsonObject(
+    v.strictObject({
+      id: positiveId,
+      name: v.nullish(v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters'))),
+      price: positiveId,
+      sellerId: positiveId,
+    }),
+  ),
+});
+
+const listQuery = v.strictObject({
+  status: v.optional(
+    v.union(
+      [v.literal(''), v.picklist(transactionStatuses)],
+      `must be one of: ${transactionStatuses.join(', ')}`,
+    ),
+  ),
+  cursor: v.optional(v.string()),
+  limit: limitSchema,
+});
+
+export function transactionRoutes(app: Hono, orders: OrderService): void {
+  resource(app, '/api/transactions', {
+    POST: async (c) => {
+      const { transaction, created } = orders.record(await readJson(c, orderBody));
+      return c.json({ transaction: presentTransaction(transaction) }, created ? 201 : 200);
+    },
+    GET: (c) => {
+      const query = checked(listQuery, c.req.query(), 'query');
+      const page = orders.list({ status: query.status || undefined, cursor: query.cursor, limit: query.limit });
+      return c.json({
+        transactions: page.items.map(presentTransaction),
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      });
+    },
+  });
+}

@@ -1,0 +1,67 @@
+// Builds the app the way main.ts does, in memory, with a held clock and a captured log.
+import { createApp } from '../../src/app.js';
+import { parseConfig, type Config } from '../../src/config.js';
+import { openDatabase } from '../../src/db/open.js';
+import { createCredentialCipher, generateCredentialKey } from '../../src/domain/credential-cipher.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
+import { createSandboxGateway, type SandboxGateway } from '../../src/gateway/sandbox.js';
+import { createLogger } from '../../src/logger.js';
+
+export const testToken = 'test-admin-token-0123456789abcdef';
+
+export interface TestAppOptions {
+  gateway?: Gateway;
+  config?: Partial<Config>;
+  now?: number;
+}
+
+export async function buildTestApp(options: TestAppOptions = {}) {
+  const parsed = parseConfig({ PURCHASE_DELAY_MS: '0' });
+  if (!parsed.ok) throw new Error(parsed.message);
+  const config: Config = { ...parsed.config, ...options.config };
+  const database = openDatabase(':memory:');
+  const gateway = (options.gateway ?? createSandboxGateway()) as SandboxGateway;
+  const log: string[] = [];
+  const logger = createLogger('debug', (line) => log.push(line));
+  let now = options.now ?? Date.parse('2026-11-27T12:00:00Z');
+  const clock = { now: () => now };
+  const cipher = await createCredentialCipher(generateCredentialKey());
+  const app = createApp({ db: database.db, gateway, clock, config, logger, cipher, adminToken: testToken });
+  const auth = { authorization: `Bearer ${testToken}` };
+
+  /** A JSON request with the admin's bearer token; `body` is sent as JSON when given. */
+  async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const init: RequestInit = { method, headers: { ...auth, ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const res = await app.request(path, init);
+    const text = await res.text();
+    const json: any = text ? JSON.parse(text) : undefined;
+    return { status: res.status, json, text, headers: res.headers };
+  }
+
+  return {
+    app,
+    api,
+    db: database.db,
+    sqlite: database.sqlite,
+    gateway,
+    cipher,
+    log,
+    config,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    close: () => database.close(),
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;
+
+/** Every row of every domain table, to prove a request wrote nothing. */
+export function dataSnapshot(t: TestApp) {
+  const tables = ['stock_accounts', 'transactions', 'purchase_attempts'];
+  return Object.fromEntries(tables.map((name) => [name, t.sqlite.prepare(`select * from ${name}`).all()]));
+}
