@@ -1,5 +1,6 @@
 // The Node entry: reads the configuration, opens the database, wires the gateway, serves the app,
 // and shuts down cleanly on SIGTERM.
+import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
@@ -24,6 +25,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const databasePath = config.databasePath === ':memory:' ? ':memory:' : resolve(config.databasePath);
   const dataDir = databasePath === ':memory:' ? resolve('data') : dirname(databasePath);
 
+  // Owner-only: the folder holds the database, the admin token and the credential key.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const database = openDatabase(databasePath);
   const token = config.adminToken
     ? { value: config.adminToken, created: false, path: 'ADMIN_TOKEN' }
