@@ -10,7 +10,9 @@ import { createAdminAuth, requireAdmin } from './http/admin-auth.js';
 import { AppError } from './http/app-error.js';
 import { requestLog } from './http/request-log.js';
 import type { Logger } from './logger.js';
+import { createAutoPurchase, type AutoPurchase, type EngineOptions } from './engine/auto-purchase.js';
 import { authRoutes } from './routes/auth.js';
+import { autoPurchaseRoutes } from './routes/auto-purchase.js';
 import { healthRoutes } from './routes/health.js';
 import { stockAccountRoutes } from './routes/stock-accounts.js';
 import { transactionRoutes } from './routes/transactions.js';
@@ -26,6 +28,16 @@ export interface AppDeps {
   cipher: CredentialCipher;
   /** The resolved admin token (from ADMIN_TOKEN or the data folder). */
   adminToken: string;
+  /** The auto-purchase engine; built from the other dependencies when not given. */
+  engine?: AutoPurchase;
+}
+
+export function engineOptionsOf(config: Config): EngineOptions {
+  return {
+    purchaseDelayMs: config.purchaseDelayMs,
+    gatewayTimeoutMs: config.gatewayTimeoutMs,
+    gatewayMaxAttempts: config.gatewayMaxAttempts,
+  };
 }
 
 export const maxBodyBytes = 64 * 1024;
@@ -35,6 +47,7 @@ export function createApp(deps: AppDeps): Hono {
   const auth = createAdminAuth(deps.adminToken);
   const accounts = createAccountService({ db, gateway, cipher, clock, gatewayTimeoutMs: config.gatewayTimeoutMs });
   const orders = createOrderService({ db, clock });
+  const engine = deps.engine ?? createAutoPurchase({ db, gateway, cipher, clock, logger, options: engineOptionsOf(config) });
 
   const app = new Hono();
   app.use(requestLog(logger));
@@ -54,8 +67,9 @@ export function createApp(deps: AppDeps): Hono {
 
   healthRoutes(app, db, logger);
   authRoutes(app, auth);
-  stockAccountRoutes(app, accounts);
-  transactionRoutes(app, orders);
+  stockAccountRoutes(app, accounts, engine);
+  transactionRoutes(app, orders, engine);
+  autoPurchaseRoutes(app, db, engine);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

@@ -1,7 +1,7 @@
 // The one place the tables are described. Times are integer milliseconds since the epoch; money
 // (robux) and counts are integers.
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const accountStatuses = ['active', 'inactive', 'invalid'] as const;
 export type AccountStatus = (typeof accountStatuses)[number];
@@ -88,4 +88,107 @@ export const purchaseAttempts = sqliteTable(
     index('purchase_attempts_account').on(t.accountId),
     check('purchase_attempts_outcome', sql`${t.outcome} in ('pending', 'completed', 'failed', 'unknown')`),
   ],
+);
+
+// ── Runs ────────────────────────────────────────────────────────────────────────────────────────
+// A run's state is stored normalized (the run row, one row per account and per transaction in the
+// run) and assembled into the SPEC §2 snapshot on read; `run_events` holds every change in order.
+
+export const runStatuses = ['running', 'completed', 'failed'] as const;
+export const runTransactionStatuses = ['pending', 'processing', 'completed', 'failed', 'skipped', 'unknown'] as const;
+
+export const runs = sqliteTable(
+  'runs',
+  {
+    sessionId: text('session_id').primaryKey(),
+    status: text('status', { enum: runStatuses }).notNull(),
+    currentStep: text('current_step').notNull(),
+    triggeredByAccountId: text('triggered_by_account_id'),
+    triggeredByAccountName: text('triggered_by_account_name'),
+    totalTransactions: integer('total_transactions').notNull().default(0),
+    processedCount: integer('processed_count').notNull().default(0),
+    skippedCount: integer('skipped_count').notNull().default(0),
+    failedCount: integer('failed_count').notNull().default(0),
+    unknownCount: integer('unknown_count').notNull().default(0),
+    startTime: integer('start_time').notNull(),
+    endTime: integer('end_time'),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    /** The seq of the last event appended: the snapshot assembled from these rows is at this seq. */
+    lastSeq: integer('last_seq').notNull().default(0),
+  },
+  (t) => [
+    index('runs_created').on(t.createdAt, t.sessionId),
+    index('runs_status').on(t.status),
+    check('runs_status', sql`${t.status} in ('running', 'completed', 'failed')`),
+  ],
+);
+
+export const runAccounts = sqliteTable(
+  'run_accounts',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => runs.sessionId, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    accountId: text('account_id').notNull(),
+    username: text('username').notNull(),
+    robux: integer('robux').notNull(),
+    status: text('status', { enum: accountStatuses }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.position] }), uniqueIndex('run_accounts_account').on(t.sessionId, t.accountId)],
+);
+
+export const runTransactions = sqliteTable(
+  'run_transactions',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => runs.sessionId, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    invoiceId: text('invoice_id').notNull(),
+    gamepassName: text('gamepass_name'),
+    gamepassPrice: integer('gamepass_price'),
+    status: text('status', { enum: runTransactionStatuses }).notNull(),
+    usedAccount: text('used_account'),
+    error: text('error'),
+    timestamp: integer('timestamp').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.position] }),
+    uniqueIndex('run_transactions_invoice').on(t.sessionId, t.invoiceId),
+  ],
+);
+
+export const runEvents = sqliteTable(
+  'run_events',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => runs.sessionId, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    /** The event's data as JSON, exactly as the stream sends it. */
+    data: text('data').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index('run_events_created').on(t.createdAt)],
+);
+
+/**
+ * At most one row: the process walking the active run. Taken and released in the same SQLite
+ * transactions that create and end the run, renewed while the walk goes on; a holder that stops
+ * renewing loses it when it expires.
+ */
+export const runLease = sqliteTable(
+  'run_lease',
+  {
+    id: integer('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => runs.sessionId, { onDelete: 'cascade' }),
+    holder: text('holder').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [check('run_lease_single', sql`${t.id} = 1`)],
 );

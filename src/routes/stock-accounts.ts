@@ -4,6 +4,8 @@ import * as v from 'valibot';
 import { presentAccount } from '../http/present.js';
 import { readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
+import type { AutoPurchase } from '../engine/auto-purchase.js';
+import { AppError } from '../http/app-error.js';
 import type { AccountService } from '../services/accounts.js';
 
 const credential = v.pipe(
@@ -19,23 +21,29 @@ export const updateAccountBody = v.strictObject({
   status: v.optional(v.picklist(['active', 'inactive'], 'must be "active" or "inactive"')),
 });
 
-export function stockAccountRoutes(app: Hono, accounts: AccountService): void {
+export function stockAccountRoutes(app: Hono, accounts: AccountService, engine: AutoPurchase): void {
   resource(app, '/api/admin/stock-accounts', {
     GET: (c) => c.json({ stockAccounts: accounts.list().map(presentAccount) }),
     POST: async (c) => {
       const body = await readJson(c, addAccountBody);
       const { account, created } = await accounts.add(body.robloxCookie);
-      return c.json({ stockAccount: presentAccount(account) }, created ? 201 : 200);
+      const { sessionId } = engine.trigger({ stockAccountId: account.id });
+      return c.json({ stockAccount: presentAccount(account), autoPurchase: { sessionId } }, created ? 201 : 200);
     },
   });
   resource(app, '/api/admin/stock-accounts/:id', {
     PUT: async (c) => {
       const body = await readJson(c, updateAccountBody);
       const account = await accounts.update(c.req.param('id')!, { credential: body.robloxCookie, status: body.status });
-      return c.json({ stockAccount: presentAccount(account) });
+      const { sessionId } = engine.trigger({ stockAccountId: account.id });
+      return c.json({ stockAccount: presentAccount(account), autoPurchase: { sessionId } });
     },
     DELETE: (c) => {
-      accounts.remove(c.req.param('id')!);
+      const id = c.req.param('id')!;
+      if (engine.isBuyingWith(id)) {
+        throw new AppError(409, 'account_in_use', 'A run is buying with this stock account right now; delete it once the purchase ends');
+      }
+      accounts.remove(id);
       return c.body(null, 204);
     },
   });

@@ -6,6 +6,8 @@ import { limitSchema } from '../http/paging.js';
 import { presentTransaction } from '../http/present.js';
 import { checked, jsonObject, readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
+import type { AutoPurchase } from '../engine/auto-purchase.js';
+import { notFound } from '../http/app-error.js';
 import type { OrderService } from '../services/orders.js';
 
 const positiveId = v.nullish(
@@ -45,7 +47,7 @@ const listQuery = v.strictObject({
   limit: limitSchema,
 });
 
-export function transactionRoutes(app: Hono, orders: OrderService): void {
+export function transactionRoutes(app: Hono, orders: OrderService, engine: AutoPurchase): void {
   resource(app, '/api/transactions', {
     POST: async (c) => {
       const { transaction, created } = orders.record(await readJson(c, orderBody));
@@ -60,4 +62,18 @@ export function transactionRoutes(app: Hono, orders: OrderService): void {
       });
     },
   });
+  resource(app, '/api/transactions/:id/retry', {
+    POST: (c) => {
+      const { transaction, run } = engine.retry(transactionId(c.req.param('id')));
+      return c.json({ transaction: presentTransaction(transaction), autoPurchase: { sessionId: run.sessionId } }, 202);
+    },
+  });
+  resource(app, '/api/transactions/:id/reconcile', {
+    POST: async (c) => c.json({ transaction: presentTransaction(await engine.reconcile(transactionId(c.req.param('id')))) }),
+  });
+}
+
+function transactionId(param: string | undefined): number {
+  if (!param || !/^[1-9]\d{0,15}$/.test(param)) throw notFound('Transaction');
+  return Number(param);
 }

@@ -1,5 +1,6 @@
 // Builds the app the way main.ts does, in memory, with a held clock and a captured log.
-import { createApp } from '../../src/app.js';
+import { createApp, engineOptionsOf } from '../../src/app.js';
+import { createAutoPurchase, type EngineOptions } from '../../src/engine/auto-purchase.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createCredentialCipher, generateCredentialKey } from '../../src/domain/credential-cipher.js';
@@ -13,6 +14,9 @@ export interface TestAppOptions {
   gateway?: Gateway;
   config?: Partial<Config>;
   now?: number;
+  engine?: Partial<EngineOptions>;
+  /** Leave background runs alone after each request (default: wait for them to end). */
+  concurrent?: boolean;
 }
 
 export async function buildTestApp(options: TestAppOptions = {}) {
@@ -26,7 +30,15 @@ export async function buildTestApp(options: TestAppOptions = {}) {
   let now = options.now ?? Date.parse('2026-11-27T12:00:00Z');
   const clock = { now: () => now };
   const cipher = await createCredentialCipher(generateCredentialKey());
-  const app = createApp({ db: database.db, gateway, clock, config, logger, cipher, adminToken: testToken });
+  const engine = createAutoPurchase({
+    db: database.db,
+    gateway,
+    cipher,
+    clock,
+    logger,
+    options: { ...engineOptionsOf(config), backoffBaseMs: 1, maxBackoffMs: 5, maxRetryAfterMs: 5, ...options.engine },
+  });
+  const app = createApp({ db: database.db, gateway, clock, config, logger, cipher, adminToken: testToken, engine });
   const auth = { authorization: `Bearer ${testToken}` };
 
   /** A JSON request with the admin's bearer token; `body` is sent as JSON when given. */
@@ -38,6 +50,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     }
     const res = await app.request(path, init);
     const text = await res.text();
+    if (!options.concurrent) await engine.idle();
     const json: any = text ? JSON.parse(text) : undefined;
     return { status: res.status, json, text, headers: res.headers };
   }
@@ -48,6 +61,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     db: database.db,
     sqlite: database.sqlite,
     gateway,
+    engine,
     cipher,
     log,
     config,
@@ -62,6 +76,6 @@ export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;
 
 /** Every row of every domain table, to prove a request wrote nothing. */
 export function dataSnapshot(t: TestApp) {
-  const tables = ['stock_accounts', 'transactions', 'purchase_attempts'];
+  const tables = ['stock_accounts', 'transactions', 'purchase_attempts', 'runs', 'run_events'];
   return Object.fromEntries(tables.map((name) => [name, t.sqlite.prepare(`select * from ${name}`).all()]));
 }

@@ -1,0 +1,248 @@
+// The auto-purchase service: starts runs (one at a time, across processes, through the lease),
+// ends runs whose walker died, reconciles, retries, and stops cleanly.
+import { and, eq } from 'drizzle-orm';
+import { isoTime, type Clock } from '../clock.js';
+import { runs, runTransactions } from '../db/schema.js';
+import type { Db } from '../db/types.js';
+import type { CredentialCipher } from '../domain/credential-cipher.js';
+import type { RunEventBody } from '../domain/run.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { AppError, notFound } from '../http/app-error.js';
+import type { Logger } from '../logger.js';
+import { accountById } from '../stores/accounts.js';
+import * as purchases from '../stores/purchases.js';
+import { transactionById } from '../stores/transactions.js';
+import { currentLease, dropLease, isDead, renewLease, takeLease, type HolderAlive } from './lease.js';
+import type { CallPolicy } from './purchase-call.js';
+import { reconcileTransaction } from './reconcile.js';
+import { appendEvents, insertRun, runRow } from './run-store.js';
+import { steps, walkRun } from './run-walk.js';
+
+export interface EngineOptions {
+  purchaseDelayMs: number;
+  gatewayTimeoutMs: number;
+  gatewayMaxAttempts: number;
+  /** How long a lease lasts without renewal before another process may take the run over. */
+  leaseMs?: number;
+  backoffBaseMs?: number;
+  maxBackoffMs?: number;
+  maxRetryAfterMs?: number;
+}
+
+export interface EngineDeps {
+  db: Db;
+  gateway: Gateway;
+  cipher: CredentialCipher;
+  clock: Clock;
+  logger: Logger;
+  options: EngineOptions;
+  /** This process's name in the lease; the Node entry makes it `host/pid/uuid`. */
+  holder?: string;
+  holderAlive?: HolderAlive;
+}
+
+export const interruptedByRestart = 'Interrupted by restart';
+
+export type AutoPurchase = ReturnType<typeof createAutoPurchase>;
+
+export function createAutoPurchase(deps: EngineDeps) {
+  const { db, clock, logger } = deps;
+  const holder = deps.holder ?? `process/${crypto.randomUUID()}`;
+  const holderAlive: HolderAlive = (name) => (name === holder ? true : deps.holderAlive?.(name));
+  const leaseMs = deps.options.leaseMs ?? 30_000;
+  const policy: CallPolicy = {
+    timeoutMs: deps.options.gatewayTimeoutMs,
+    maxAttempts: deps.options.gatewayMaxAttempts,
+    backoffBaseMs: deps.options.backoffBaseMs ?? 250,
+    maxBackoffMs: deps.options.maxBackoffMs ?? 10_000,
+    maxRetryAfterMs: deps.options.maxRetryAfterMs ?? 60_000,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+  };
+  const walks = new Map<string, Promise<void>>();
+  let stopping = false;
+
+  /**
+   * Ends a run whose walker is gone: its rows still `processing` become `unknown` in the run, the
+   * run fails "Interrupted by restart".
+   */
+  function endInterrupted(tx: Db, sessionId: string, now: number): void {
+    const run = runRow(tx, sessionId);
+    if (run && run.status === 'running') {
+      const stuck = tx
+        .select({ invoiceId: runTransactions.invoiceId })
+        .from(runTransactions)
+        .where(and(eq(runTransactions.sessionId, sessionId), eq(runTransactions.status, 'processing')))
+        .all();
+      const events: RunEventBody[] = stuck.map(({ invoiceId }) => ({
+        type: 'transaction',
+        data: { invoiceId, status: 'unknown', error: interruptedByRestart, timestamp: isoTime(now) },
+      }));
+      if (stuck.length) {
+        events.push({
+          type: 'summary',
+          data: {
+            totalTransactions: run.totalTransactions,
+            processedCount: run.processedCount,
+            skippedCount: run.skippedCount,
+            failedCount: run.failedCount,
+            unknownCount: run.unknownCount + stuck.length,
+          },
+        });
+      }
+      events.push(
+        { type: 'step', data: { currentStep: steps.error } },
+        { type: 'end', data: { status: 'failed', endTime: isoTime(now), error: interruptedByRestart } },
+      );
+      appendEvents(tx, sessionId, events, now);
+    }
+  }
+
+  /** Ends runs left `running` with no live walker; answers the orphaned `processing` transactions. */
+  function endDeadRuns(tx: Db, now: number): number[] | undefined {
+    const lease = currentLease(tx);
+    if (lease && !isDead(lease, now, holderAlive)) return undefined;
+    const running = tx.select({ sessionId: runs.sessionId }).from(runs).where(eq(runs.status, 'running')).all();
+    for (const { sessionId } of running) endInterrupted(tx, sessionId, now);
+    dropLease(tx);
+    return purchases.transactionIdsWithStatus(tx, 'processing');
+  }
+
+  function startWalk(sessionId: string, orphans: number[]) {
+    // Renews the lease while a gateway call is slow; each commit of the walk renews it too.
+    const renewal = setInterval(() => {
+      try {
+        db.transaction((tx) => renewLease(tx, { sessionId, holder, expiresAt: clock.now() + leaseMs }), { behavior: 'immediate' });
+      } catch (error) {
+        logger.warn(`run ${sessionId}: lease renewal failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }, Math.max(50, Math.floor(leaseMs / 3)));
+    const walk = new Promise<void>((resolve) => setTimeout(resolve, 0))
+      .then(() =>
+        walkRun(
+          {
+            db,
+            gateway: deps.gateway,
+            cipher: deps.cipher,
+            clock,
+            logger,
+            policy,
+            purchaseDelayMs: deps.options.purchaseDelayMs,
+            leaseMs,
+            gatewayTimeoutMs: deps.options.gatewayTimeoutMs,
+            isStopping: () => stopping,
+          },
+          { sessionId, holder, orphans },
+        ),
+      )
+      .catch((error: unknown) => logger.error(`run ${sessionId}: walk crashed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        clearInterval(renewal);
+        walks.delete(sessionId);
+      });
+    walks.set(sessionId, walk);
+  }
+
+  return {
+    holder,
+
+    /**
+     * Starts a run, or answers the active one: one SQLite transaction under the write lock, so a
+     * burst of triggers, from any process, starts one run.
+     */
+    trigger(input: { stockAccountId?: string } = {}): { sessionId: string; started: boolean } {
+      if (stopping) throw new AppError(503, 'shutting_down', 'The server is shutting down; try again in a moment');
+      const now = clock.now();
+      const outcome = db.transaction(
+        (tx) => {
+          const account = input.stockAccountId === undefined ? undefined : accountById(tx, input.stockAccountId);
+          if (input.stockAccountId !== undefined && !account) throw notFound('Stock account');
+          const lease = currentLease(tx);
+          if (lease && !isDead(lease, now, holderAlive)) return { sessionId: lease.sessionId, started: false, orphans: [] };
+          const orphans = endDeadRuns(tx, now) ?? [];
+          const sessionId = crypto.randomUUID();
+          insertRun(tx, {
+            sessionId,
+            now,
+            ...(account ? { triggeredBy: { stockAccountId: account.id, stockAccountName: account.username } } : {}),
+          });
+          appendEvents(tx, sessionId, [{ type: 'step', data: { currentStep: steps.initializing } }], now);
+          takeLease(tx, { sessionId, holder, expiresAt: now + leaseMs });
+          return { sessionId, started: true, orphans };
+        },
+        { behavior: 'immediate' },
+      );
+      if (outcome.started) startWalk(outcome.sessionId, outcome.orphans);
+      return { sessionId: outcome.sessionId, started: outcome.started };
+    },
+
+    /** At start-up: runs a crash left `running` end failed; their `processing` transactions are reconciled. */
+    async recover(): Promise<{ endedRuns: number; reconciled: number }> {
+      const now = clock.now();
+      const result = db.transaction(
+        (tx) => {
+          const before = tx.select({ sessionId: runs.sessionId }).from(runs).where(eq(runs.status, 'running')).all().length;
+          const orphans = endDeadRuns(tx, now);
+          return orphans === undefined ? undefined : { orphans, endedRuns: before };
+        },
+        { behavior: 'immediate' },
+      );
+      if (!result) return { endedRuns: 0, reconciled: 0 };
+      for (const id of result.orphans) await reconcileTransaction(reconcileDeps(), id, 'processing');
+      return { endedRuns: result.endedRuns, reconciled: result.orphans.length };
+    },
+
+    /** POST /api/transactions/:id/retry: a failed order back to pending, then a run. */
+    retry(transactionId: number) {
+      const now = clock.now();
+      const moved = db.transaction(
+        (tx) => {
+          const row = transactionById(tx, transactionId);
+          if (!row) throw notFound('Transaction');
+          if (row.status !== 'failed') throw new AppError(409, 'not_failed', `Only a failed transaction can be retried; this one is ${row.status}`);
+          purchases.moveTransaction(tx, transactionId, 'failed', { status: 'pending', error: null, usedAccount: null, usedAccountId: null }, now);
+          return transactionById(tx, transactionId)!;
+        },
+        { behavior: 'immediate' },
+      );
+      return { transaction: moved, run: this.trigger() };
+    },
+
+    /** POST /api/transactions/:id/reconcile: ask the gateway about an unknown purchase now. */
+    async reconcile(transactionId: number) {
+      const row = transactionById(db, transactionId);
+      if (!row) throw notFound('Transaction');
+      if (row.status !== 'unknown') throw new AppError(409, 'not_unknown', `Only an unknown transaction can be reconciled; this one is ${row.status}`);
+      await reconcileTransaction(reconcileDeps(), transactionId, 'unknown');
+      return transactionById(db, transactionId)!;
+    },
+
+    /** True while a purchase with this account is in flight: it may not be deleted then. */
+    isBuyingWith(accountId: string): boolean {
+      return purchases.hasAttemptInFlight(db, accountId);
+    },
+
+    /** Resolves when every walk this process started has ended. */
+    async idle(): Promise<void> {
+      while (walks.size > 0) await Promise.all([...walks.values()]);
+    },
+
+    /** No new runs; the walks end after the purchase in flight, failed "Interrupted by shutdown". */
+    async stop(timeoutMs = 10_000): Promise<void> {
+      stopping = true;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.idle(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+
+  function reconcileDeps() {
+    return { db, gateway: deps.gateway, clock, logger, gatewayTimeoutMs: deps.options.gatewayTimeoutMs };
+  }
+}
+

@@ -1,0 +1,231 @@
+// A run's rows: every event appended here also updates the normalized state it describes, in the
+// caller's SQLite transaction, so the assembled snapshot is always the fold of the stored events.
+import { and, asc, desc, eq, gt, gte, lt, lte, or, type SQL } from 'drizzle-orm';
+import { isoTime } from '../clock.js';
+import { runAccounts, runEvents, runs, runTransactions } from '../db/schema.js';
+import type { Db } from '../db/types.js';
+import type { RunEvent, RunEventBody, RunHeader, RunSnapshot, RunStatus, RunSummary, RunTransaction } from '../domain/run.js';
+
+const insertChunk = 500;
+
+export function insertRun(tx: Db, header: { sessionId: string; triggeredBy?: { stockAccountId: string; stockAccountName: string }; now: number }) {
+  tx.insert(runs)
+    .values({
+      sessionId: header.sessionId,
+      status: 'running',
+      currentStep: '',
+      triggeredByAccountId: header.triggeredBy?.stockAccountId ?? null,
+      triggeredByAccountName: header.triggeredBy?.stockAccountName ?? null,
+      startTime: header.now,
+      createdAt: header.now,
+    })
+    .run();
+}
+
+/**
+ * Appends events with the next sequence numbers and applies each to the run's rows. Call inside
+ * the SQLite transaction that makes the domain change the events describe. Answers the last seq.
+ */
+export function appendEvents(tx: Db, sessionId: string, bodies: readonly RunEventBody[], now: number): number {
+  const run = tx.select({ lastSeq: runs.lastSeq }).from(runs).where(eq(runs.sessionId, sessionId)).get();
+  if (!run) throw new Error(`Run ${sessionId} does not exist`);
+  let seq = run.lastSeq;
+  for (const body of bodies) {
+    seq += 1;
+    applyToRows(tx, sessionId, body);
+    tx.insert(runEvents).values({ sessionId, seq, type: body.type, data: JSON.stringify(body.data), createdAt: now }).run();
+  }
+  tx.update(runs).set({ lastSeq: seq }).where(eq(runs.sessionId, sessionId)).run();
+  return seq;
+}
+
+function applyToRows(tx: Db, sessionId: string, event: RunEventBody): void {
+  const ofRun = eq(runs.sessionId, sessionId);
+  switch (event.type) {
+    case 'step':
+      tx.update(runs).set({ currentStep: event.data.currentStep }).where(ofRun).run();
+      return;
+    case 'accounts': {
+      tx.delete(runAccounts).where(eq(runAccounts.sessionId, sessionId)).run();
+      const rows = event.data.stockAccounts.map((a, position) => ({ sessionId, position, accountId: a.id, username: a.username, robux: a.robux, status: a.status }));
+      for (let i = 0; i < rows.length; i += insertChunk) tx.insert(runAccounts).values(rows.slice(i, i + insertChunk)).run();
+      return;
+    }
+    case 'account':
+      tx.update(runAccounts)
+        .set({ robux: event.data.robux, status: event.data.status })
+        .where(and(eq(runAccounts.sessionId, sessionId), eq(runAccounts.accountId, event.data.id)))
+        .run();
+      return;
+    case 'transactions': {
+      tx.delete(runTransactions).where(eq(runTransactions.sessionId, sessionId)).run();
+      const rows = event.data.transactions.map((t, position) => ({
+        sessionId,
+        position,
+        invoiceId: t.invoiceId,
+        gamepassName: t.gamepassName,
+        gamepassPrice: t.gamepassPrice,
+        status: t.status,
+        usedAccount: t.usedAccount ?? null,
+        error: t.error ?? null,
+        timestamp: Date.parse(t.timestamp),
+      }));
+      for (let i = 0; i < rows.length; i += insertChunk) tx.insert(runTransactions).values(rows.slice(i, i + insertChunk)).run();
+      tx.update(runs).set({ totalTransactions: event.data.totalTransactions }).where(ofRun).run();
+      return;
+    }
+    case 'transaction':
+      tx.update(runTransactions)
+        .set({
+          status: event.data.status,
+          usedAccount: event.data.usedAccount ?? null,
+          error: event.data.error ?? null,
+          timestamp: Date.parse(event.data.timestamp),
+        })
+        .where(and(eq(runTransactions.sessionId, sessionId), eq(runTransactions.invoiceId, event.data.invoiceId)))
+        .run();
+      return;
+    case 'summary':
+      tx.update(runs).set(event.data).where(ofRun).run();
+      return;
+    case 'end':
+      tx.update(runs)
+        .set({ status: event.data.status, endTime: Date.parse(event.data.endTime), error: event.data.error ?? null })
+        .where(ofRun)
+        .run();
+      return;
+  }
+}
+
+type RunRow = typeof runs.$inferSelect;
+
+export function headerOf(row: RunRow): RunHeader {
+  return {
+    sessionId: row.sessionId,
+    ...(row.triggeredByAccountId
+      ? { triggeredBy: { stockAccountId: row.triggeredByAccountId, stockAccountName: row.triggeredByAccountName ?? '' } }
+      : {}),
+    startTime: isoTime(row.startTime),
+    createdAt: isoTime(row.createdAt),
+  };
+}
+
+function summaryOf(row: RunRow): RunSummary {
+  return {
+    totalTransactions: row.totalTransactions,
+    processedCount: row.processedCount,
+    skippedCount: row.skippedCount,
+    failedCount: row.failedCount,
+    unknownCount: row.unknownCount,
+  };
+}
+
+/** The run without its lists: what the history shows. */
+export function runOverview(row: RunRow) {
+  const header = headerOf(row);
+  return {
+    sessionId: row.sessionId,
+    status: row.status,
+    currentStep: row.currentStep,
+    ...(header.triggeredBy ? { triggeredBy: header.triggeredBy } : {}),
+    summary: summaryOf(row),
+    startTime: header.startTime,
+    ...(row.endTime != null ? { endTime: isoTime(row.endTime) } : {}),
+    ...(row.error != null ? { error: row.error } : {}),
+    createdAt: header.createdAt,
+  };
+}
+
+export function runRow(db: Db, sessionId: string): RunRow | undefined {
+  return db.select().from(runs).where(eq(runs.sessionId, sessionId)).get();
+}
+
+/** The SPEC §2 snapshot assembled from the run's rows, with the seq it stands at: one read transaction. */
+export function runSnapshot(db: Db, sessionId: string): { snapshot: RunSnapshot; seq: number } | undefined {
+  return db.transaction(
+    (tx) => {
+      const row = runRow(tx, sessionId);
+      if (!row) return undefined;
+      const overview = runOverview(row);
+      const stockAccounts = tx
+        .select({ id: runAccounts.accountId, username: runAccounts.username, robux: runAccounts.robux, status: runAccounts.status })
+        .from(runAccounts)
+        .where(eq(runAccounts.sessionId, sessionId))
+        .orderBy(asc(runAccounts.position))
+        .all();
+      const transactions = tx
+        .select()
+        .from(runTransactions)
+        .where(eq(runTransactions.sessionId, sessionId))
+        .orderBy(asc(runTransactions.position))
+        .all()
+        .map(
+          (t): RunTransaction => ({
+            invoiceId: t.invoiceId,
+            gamepassName: t.gamepassName,
+            gamepassPrice: t.gamepassPrice,
+            status: t.status,
+            ...(t.usedAccount != null ? { usedAccount: t.usedAccount } : {}),
+            ...(t.error != null ? { error: t.error } : {}),
+            timestamp: isoTime(t.timestamp),
+          }),
+        );
+      const snapshot: RunSnapshot = {
+        sessionId: overview.sessionId,
+        status: overview.status,
+        currentStep: overview.currentStep,
+        ...(overview.triggeredBy ? { triggeredBy: overview.triggeredBy } : {}),
+        stockAccounts,
+        transactions,
+        summary: overview.summary,
+        startTime: overview.startTime,
+        ...(overview.endTime ? { endTime: overview.endTime } : {}),
+        ...(overview.error !== undefined ? { error: overview.error } : {}),
+        createdAt: overview.createdAt,
+      };
+      return { snapshot, seq: row.lastSeq };
+    },
+    { behavior: 'deferred' },
+  );
+}
+
+/** Stored events after `afterSeq`, in order, at most `limit`. */
+export function runEventsAfter(db: Db, sessionId: string, afterSeq: number, limit = 1000): RunEvent[] {
+  return db
+    .select()
+    .from(runEvents)
+    .where(and(eq(runEvents.sessionId, sessionId), gt(runEvents.seq, afterSeq)))
+    .orderBy(asc(runEvents.seq))
+    .limit(limit)
+    .all()
+    .map((row) => ({ seq: row.seq, type: row.type, data: JSON.parse(row.data) }) as RunEvent);
+}
+
+export interface RunListFilter {
+  status?: RunStatus;
+  from?: number;
+  to?: number;
+  stockAccountId?: string;
+  /** Rows strictly older than this (createdAt, sessionId) position. */
+  before?: [number, string];
+  limit: number;
+}
+
+export function runsNewestFirst(db: Db, filter: RunListFilter): RunRow[] {
+  const conditions: (SQL | undefined)[] = [];
+  if (filter.status) conditions.push(eq(runs.status, filter.status));
+  if (filter.from !== undefined) conditions.push(gte(runs.createdAt, filter.from));
+  if (filter.to !== undefined) conditions.push(lte(runs.createdAt, filter.to));
+  if (filter.stockAccountId) conditions.push(eq(runs.triggeredByAccountId, filter.stockAccountId));
+  if (filter.before) {
+    const [createdAt, sessionId] = filter.before;
+    conditions.push(or(lt(runs.createdAt, createdAt), and(eq(runs.createdAt, createdAt), lt(runs.sessionId, sessionId))));
+  }
+  return db
+    .select()
+    .from(runs)
+    .where(and(...conditions))
+    .orderBy(desc(runs.createdAt), desc(runs.sessionId))
+    .limit(filter.limit)
+    .all();
+}

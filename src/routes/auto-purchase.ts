@@ -1,0 +1,66 @@
+// /api/auto-purchase: start a run by hand, its snapshot, and the run history.
+import type { Hono } from 'hono';
+import * as v from 'valibot';
+import { runStatuses } from '../db/schema.js';
+import type { Db } from '../db/types.js';
+import type { AutoPurchase } from '../engine/auto-purchase.js';
+import { runOverview, runSnapshot, runsNewestFirst } from '../engine/run-store.js';
+import { notFound } from '../http/app-error.js';
+import { decodeCursor, limitSchema, pageOf } from '../http/paging.js';
+import { checked, readJson } from '../http/read-json.js';
+import { resource } from '../http/resource.js';
+
+export const triggerBody = v.strictObject({
+  stockAccountId: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+});
+
+const isoDate = v.pipe(
+  v.string(),
+  v.check((text) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) && !Number.isNaN(Date.parse(text)), 'must be an ISO-8601 date or date-time'),
+  v.transform((text) => Date.parse(text)),
+);
+
+const sessionsQuery = v.strictObject({
+  status: v.optional(v.union([v.literal(''), v.picklist(runStatuses)], `must be one of: ${runStatuses.join(', ')}`)),
+  from: v.optional(isoDate),
+  to: v.optional(isoDate),
+  stockAccountId: v.optional(v.string()),
+  cursor: v.optional(v.string()),
+  limit: limitSchema,
+});
+
+export function autoPurchaseRoutes(app: Hono, db: Db, engine: AutoPurchase): void {
+  resource(app, '/api/auto-purchase', {
+    POST: async (c) => {
+      // An empty body starts a run with no trigger account.
+      const body = c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : await readJson(c, triggerBody);
+      const { sessionId } = engine.trigger({ stockAccountId: body.stockAccountId });
+      return c.json({ sessionId }, 202);
+    },
+  });
+  resource(app, '/api/auto-purchase/progress/:sessionId', {
+    GET: (c) => {
+      const found = runSnapshot(db, c.req.param('sessionId')!);
+      if (!found) throw notFound('Run');
+      return c.json(found.snapshot);
+    },
+  });
+  resource(app, '/api/auto-purchase/sessions', {
+    GET: (c) => {
+      const query = checked(sessionsQuery, c.req.query(), 'query');
+      // A date-only `to` means the whole of that day.
+      const to = query.to !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(c.req.query('to') ?? '') ? query.to + 86_399_999 : query.to;
+      const before = query.cursor === undefined ? undefined : (decodeCursor(query.cursor, ['number', 'string']) as [number, string]);
+      const rows = runsNewestFirst(db, {
+        status: query.status || undefined,
+        from: query.from,
+        to,
+        stockAccountId: query.stockAccountId || undefined,
+        before,
+        limit: query.limit + 1,
+      });
+      const page = pageOf(rows, query.limit, (row) => [row.createdAt, row.sessionId]);
+      return c.json({ sessions: page.items.map(runOverview), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    },
+  });
+}
