@@ -192,6 +192,14 @@ const ConfigSchema = v.pipe(
     ),
     ['GATEWAY_URL'],
   ),
+  v.forward(
+    v.partialCheck(
+      [['GATEWAY'], ['GATEWAY_SECRET']],
+      (env) => env.GATEWAY !== 'http' || (env.GATEWAY_SECRET ?? '') !== '',
+      'GATEWAY_SECRET is required when GATEWAY=http (sent as x-internal-secret)',
+    ),
+    ['GATEWAY_SECRET'],
+  ),
   v.transform(toConfig),
 );
 

@@ -1,79 +1,112 @@
-// The Node entry: reads the configuration, opens the database, wires the gateway, serves the app,
-// and shuts down cleanly on SIGTERM.
+// The Node entry: reads the configuration, opens the database, wires the gateway and the engine,
+// serves the app, and shuts down cleanly on SIGTERM.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
-import { createApp } from './app.js';
+import { createApp, engineOptionsOf } from './app.js';
 import { systemClock } from './clock.js';
 import { parseConfig, type Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { createCredentialCipher, generateCredentialKey } from './domain/credential-cipher.js';
+import { createAutoPurchase } from './engine/auto-purchase.js';
 import type { Gateway } from './gateway/gateway.js';
+import { createHttpGateway } from './gateway/http.js';
 import { createSandboxGateway } from './gateway/sandbox.js';
 import { createLogger } from './logger.js';
+import { holderAlive, processHolder } from './node/holder.js';
 import { keptSecret } from './node/secret-files.js';
 import { seedDemoOrders } from './services/demo-orders.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const parsed = parseConfig(env);
-  if (!parsed.ok) {
-    console.error(`autopurchase: invalid configuration: ${parsed.message}`);
-    process.exit(1);
-  }
+  if (!parsed.ok) fail(`invalid configuration: ${parsed.message}`);
   const config = parsed.config;
   const logger = createLogger(config.logLevel);
+  const gateway = createGateway(config);
+
+  // A signal during start-up still ends the process cleanly.
+  let shutdown: (signal: string) => void = () => process.exit(0);
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
   const databasePath = config.databasePath === ':memory:' ? ':memory:' : resolve(config.databasePath);
   const dataDir = databasePath === ':memory:' ? resolve('data') : dirname(databasePath);
-
   // Owner-only: the folder holds the database, the admin token and the credential key.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const database = openDatabase(databasePath);
   const token = config.adminToken
     ? { value: config.adminToken, created: false, path: 'ADMIN_TOKEN' }
     : keptSecret(dataDir, 'admin-token', generateAdminToken);
+  // Shown this once, on stdout, never through the logger.
+  if (token.created) console.log(`Admin token (kept in ${token.path}): ${token.value}`);
   const credentialKey = config.credentialKey ?? keptSecret(dataDir, 'credential-key', generateCredentialKey).value;
   const cipher = await createCredentialCipher(credentialKey);
-  const gateway = createGateway(config);
-  const app = createApp({ db: database.db, gateway, clock: systemClock, config, logger, cipher, adminToken: token.value });
 
+  const engine = createAutoPurchase({
+    db: database.db,
+    gateway,
+    cipher,
+    clock: systemClock,
+    logger,
+    options: engineOptionsOf(config),
+    holder: processHolder(),
+    holderAlive,
+  });
+  const app = createApp({ db: database.db, gateway, clock: systemClock, config, logger, cipher, adminToken: token.value, engine });
   const seeded = gateway.kind === 'sandbox' ? seedDemoOrders(database.db, systemClock) : 0;
+
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${info.port}/`;
+    if (seeded > 0) {
+      console.log(`Seeded ${seeded} demo orders. Admin: ${url}`);
+      if (!token.created) console.log(`Admin token: ${config.adminToken ? 'the ADMIN_TOKEN you set' : `in ${token.path}`}`);
+    }
     logger.info(`listening on ${config.host}:${info.port} (gateway ${gateway.kind}, database ${databasePath})`);
-    if (seeded > 0) console.log(`Seeded ${seeded} demo orders. Admin: ${url}`);
-    // The generated token is shown this once, on stdout, never through the logger.
-    if (token.created) console.log(`Admin token (kept in ${token.path}): ${token.value}`);
-    else if (seeded > 0) console.log(`Admin token: ${config.adminToken ? 'the ADMIN_TOKEN you set' : `in ${token.path}`}`);
+    // Runs a crash left behind end now; their purchases are reconciled with the gateway.
+    engine
+      .recover()
+      .then(({ endedRuns, reconciled }) => {
+        if (endedRuns || reconciled) logger.info(`recovered: ${endedRuns} interrupted runs ended, ${reconciled} purchases reconciled`);
+      })
+      .catch((error: unknown) => logger.error(`recovery failed: ${error instanceof Error ? error.message : String(error)}`));
+  });
+  server.once('error', (error) => {
+    database.close();
+    fail(`cannot listen on ${config.host}:${config.port}: ${error.message}`);
   });
 
   let stopping = false;
-  const stop = (signal: string) => {
+  shutdown = (signal) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: closing`);
-    server.close(() => {
-      database.close();
-      logger.info('closed');
-      process.exit(0);
-    });
-    // Idle keep-alive sockets would hold close() open; open streams are ended here too.
+    server.close();
+    // Idle keep-alive sockets would hold close() open; open streams end here too.
     if ('closeAllConnections' in server) server.closeAllConnections();
+    // The purchase in flight finishes, or is left for reconciliation at the next start.
+    engine
+      .stop(10_000)
+      .catch(() => undefined)
+      .finally(() => {
+        database.close();
+        logger.info('closed');
+        process.exit(0);
+      });
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 function createGateway(config: Config): Gateway {
-  if (config.gateway === 'sandbox') return createSandboxGateway();
-  throw new Error('GATEWAY=http is not available yet');
+  if (config.gateway === 'http') return createHttpGateway({ url: config.gatewayUrl!, secret: config.gatewaySecret });
+  return createSandboxGateway();
 }
 
 function generateAdminToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return Buffer.from(bytes).toString('base64url');
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
 }
 
-main().catch((error: unknown) => {
-  console.error(`autopurchase: failed to start: ${error instanceof Error ? error.message : String(error)}`);
+function fail(message: string): never {
+  console.error(`autopurchase: ${message}`);
   process.exit(1);
-});
+}
+
+main().catch((error: unknown) => fail(`failed to start: ${error instanceof Error ? error.message : String(error)}`));

@@ -115,7 +115,7 @@ describe('parseConfig', () => {
   });
 
   it('strips the trailing slash of GATEWAY_URL when GATEWAY=http', () => {
-    const config = configOf({ GATEWAY: 'http', GATEWAY_URL: 'https://pay.example.com/api/' });
+    const config = configOf({ GATEWAY: 'http', GATEWAY_URL: 'https://pay.example.com/api/', GATEWAY_SECRET: 's3cret' });
     expect(config.gateway).toBe('http');
     expect(config.gatewayUrl).toBe('https://pay.example.com/api');
   });
@@ -151,6 +151,9 @@ describe('parseConfig', () => {
     );
     expect(messageOf({ GATEWAY: 'foo' })).toBe('GATEWAY must be one of: sandbox, http (got "foo")');
     expect(messageOf({ GATEWAY: 'http' })).toBe('GATEWAY_URL is required when GATEWAY=http');
+    expect(messageOf({ GATEWAY: 'http', GATEWAY_URL: 'https://pay.example.com' })).toBe(
+      'GATEWAY_SECRET is required when GATEWAY=http (sent as x-internal-secret)',
+    );
     expect(messageOf({ LOG_LEVEL: 'loud' })).toBe(
       'LOG_LEVEL must be one of: debug, info, warn, error, silent (got "loud")',
     );

@@ -22,9 +22,9 @@ export const busyTimeoutMs = 10_000;
 
 export function openDatabase(path: string): OpenDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new Database(path);
-  sqlite.pragma('journal_mode = WAL');
+  const sqlite = new Database(path, { timeout: busyTimeoutMs });
   sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  enableWal(sqlite);
   sqlite.pragma('foreign_keys = ON');
   // In WAL mode NORMAL never corrupts and survives a process crash (kill -9); only a power cut can
   // lose the last commits.
@@ -38,6 +38,23 @@ export function openDatabase(path: string): OpenDatabase {
       if (sqlite.open) sqlite.close();
     },
   };
+}
+
+/**
+ * Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once,
+ * without its busy handler, when another process is doing the same: retry until the busy timeout.
+ */
+function enableWal(sqlite: Database.Database): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
 }
 
 /**

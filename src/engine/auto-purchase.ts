@@ -39,6 +39,8 @@ export interface EngineDeps {
   /** This process's name in the lease; the Node entry makes it `host/pid/uuid`. */
   holder?: string;
   holderAlive?: HolderAlive;
+  /** Called after every commit that appended events to a run (the stream's in-process signal). */
+  onAppend?: (sessionId: string, seq: number) => void;
 }
 
 export const interruptedByRestart = 'Interrupted by restart';
@@ -60,6 +62,20 @@ export function createAutoPurchase(deps: EngineDeps) {
     random: Math.random,
   };
   const walks = new Map<string, Promise<void>>();
+  const onAppend = (sessionId: string, seq: number) => {
+    try {
+      deps.onAppend?.(sessionId, seq);
+    } catch (error) {
+      logger.error(`append listener failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  /** Appends made inside a transaction, announced once it has committed. */
+  let appended: [string, number][] = [];
+  const announce = () => {
+    const done = appended;
+    appended = [];
+    for (const [sessionId, seq] of done) onAppend(sessionId, seq);
+  };
   let stopping = false;
 
   /**
@@ -94,7 +110,7 @@ export function createAutoPurchase(deps: EngineDeps) {
         { type: 'step', data: { currentStep: steps.error } },
         { type: 'end', data: { status: 'failed', endTime: isoTime(now), error: interruptedByRestart } },
       );
-      appendEvents(tx, sessionId, events, now);
+      appended.push([sessionId, appendEvents(tx, sessionId, events, now)]);
     }
   }
 
@@ -131,6 +147,7 @@ export function createAutoPurchase(deps: EngineDeps) {
             leaseMs,
             gatewayTimeoutMs: deps.options.gatewayTimeoutMs,
             isStopping: () => stopping,
+            onAppend,
           },
           { sessionId, holder, orphans },
         ),
@@ -155,6 +172,7 @@ export function createAutoPurchase(deps: EngineDeps) {
       const now = clock.now();
       const outcome = db.transaction(
         (tx) => {
+          appended = [];
           const account = input.stockAccountId === undefined ? undefined : accountById(tx, input.stockAccountId);
           if (input.stockAccountId !== undefined && !account) throw notFound('Stock account');
           const lease = currentLease(tx);
@@ -166,12 +184,13 @@ export function createAutoPurchase(deps: EngineDeps) {
             now,
             ...(account ? { triggeredBy: { stockAccountId: account.id, stockAccountName: account.username } } : {}),
           });
-          appendEvents(tx, sessionId, [{ type: 'step', data: { currentStep: steps.initializing } }], now);
+          appended.push([sessionId, appendEvents(tx, sessionId, [{ type: 'step', data: { currentStep: steps.initializing } }], now)]);
           takeLease(tx, { sessionId, holder, expiresAt: now + leaseMs });
           return { sessionId, started: true, orphans };
         },
         { behavior: 'immediate' },
       );
+      announce();
       if (outcome.started) startWalk(outcome.sessionId, outcome.orphans);
       return { sessionId: outcome.sessionId, started: outcome.started };
     },
@@ -181,12 +200,14 @@ export function createAutoPurchase(deps: EngineDeps) {
       const now = clock.now();
       const result = db.transaction(
         (tx) => {
+          appended = [];
           const before = tx.select({ sessionId: runs.sessionId }).from(runs).where(eq(runs.status, 'running')).all().length;
           const orphans = endDeadRuns(tx, now);
           return orphans === undefined ? undefined : { orphans, endedRuns: before };
         },
         { behavior: 'immediate' },
       );
+      announce();
       if (!result) return { endedRuns: 0, reconciled: 0 };
       for (const id of result.orphans) await reconcileTransaction(reconcileDeps(), id, 'processing');
       return { endedRuns: result.endedRuns, reconciled: result.orphans.length };

@@ -9,6 +9,7 @@ import { emptySummary, type RunAccount, type RunEventBody, type RunSummary, type
 import type { Gateway, RefusalCode } from '../gateway/gateway.js';
 import type { Logger } from '../logger.js';
 import * as purchases from '../stores/purchases.js';
+import { transactionById } from '../stores/transactions.js';
 import { releaseLease, renewLease } from './lease.js';
 import { buyWithRetries, type CallPolicy } from './purchase-call.js';
 import { reconcileTransaction, unknownError } from './reconcile.js';
@@ -45,6 +46,8 @@ export interface WalkDeps {
   leaseMs: number;
   gatewayTimeoutMs: number;
   isStopping(): boolean;
+  /** Called after each commit that appended events, with the run's last seq. */
+  onAppend(sessionId: string, seq: number): void;
 }
 
 export interface WalkTarget {
@@ -69,18 +72,24 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
   const runAccounts = new Map<string, RunAccount>();
 
   /** One SQLite transaction: the lease is renewed, `change` makes its domain changes and answers its events. */
-  const commit = <T>(change: (tx: Db, now: number, events: RunEventBody[]) => T): T =>
-    db.transaction(
+  const commit = <T>(change: (tx: Db, now: number, events: RunEventBody[]) => T): T => {
+    let seq = 0;
+    const result = db.transaction(
       (tx) => {
         const now = clock.now();
         if (!renewLease(tx, { sessionId, holder, expiresAt: now + deps.leaseMs })) throw new LeaseLost();
         const events: RunEventBody[] = [];
-        const result = change(tx, now, events);
-        if (events.length) appendEvents(tx, sessionId, events, now);
-        return result;
+        const answer = change(tx, now, events);
+        if (events.length) seq = appendEvents(tx, sessionId, events, now);
+        return answer;
       },
       { behavior: 'immediate' },
     );
+    if (seq) deps.onAppend(sessionId, seq);
+    return result;
+  };
+  /** The transaction this walk has claimed and not yet settled, if any. */
+  let claimed: { id: number; invoiceId: string } | undefined;
   const step = (currentStep: string): RunEventBody => ({ type: 'step', data: { currentStep } });
   const summaryEvent = (): RunEventBody => ({ type: 'summary', data: { ...summary } });
   const rowEvent = (invoiceId: string, status: RunTransactionStatus, now: number, extra: { usedAccount?: string; error?: string } = {}): RunEventBody => ({
@@ -185,12 +194,31 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     if (!(error instanceof Interrupted)) logger.error(`run ${sessionId} failed: ${message}`);
     try {
       commit((tx, now, events) => {
+        if (claimed) releaseClaim(tx, claimed, now, events);
         events.push(step(steps.error), { type: 'end', data: { status: 'failed', endTime: isoTime(now), error: message } });
         releaseLease(tx, { sessionId, holder });
       });
     } catch (endError) {
       // The database itself is failing: the lease expires and the next trigger or start-up ends the run.
       logger.error(`run ${sessionId}: could not record its end: ${endError instanceof Error ? endError.message : String(endError)}`);
+    }
+  }
+
+  /**
+   * A claimed transaction the walk cannot finish: back to pending when no purchase of it is in
+   * flight, else `unknown`, for reconciliation by its key. Never left `processing`.
+   */
+  function releaseClaim(tx: Db, claim: { id: number; invoiceId: string }, now: number, events: RunEventBody[]) {
+    const attempt = purchases.latestAttemptFor(tx, claim.id);
+    if (attempt?.outcome === 'pending') {
+      purchases.settleAttempt(tx, attempt.idempotencyKey, 'unknown', 'The run ended during this purchase', now);
+      if (purchases.moveTransaction(tx, claim.id, 'processing', { status: 'unknown', usedAccountId: attempt.accountId, usedAccount: attempt.accountUsername, error: unknownError }, now)) {
+        count('unknown');
+        events.push(rowEvent(claim.invoiceId, 'unknown', now, { usedAccount: attempt.accountUsername, error: unknownError }), summaryEvent());
+      }
+    } else if (purchases.moveTransaction(tx, claim.id, 'processing', { status: 'pending' }, now)) {
+      count('skipped');
+      events.push(rowEvent(claim.invoiceId, 'skipped', now, { error: 'The run ended before this order' }), summaryEvent());
     }
   }
 
@@ -222,7 +250,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
 
   /** One pending transaction; answers whether the gateway was called for it. */
   async function processOne(row: PendingRow, position: number, total: number): Promise<boolean> {
-    const claimed = commit((tx, now, events) => {
+    const isClaimed = commit((tx, now, events) => {
       events.push(step(steps.processing(position, total, row.invoiceId)));
       syncAccounts(purchases.accountsForChoosing(tx), events);
       if (!purchases.moveTransaction(tx, row.id, 'pending', { status: 'processing' }, now)) {
@@ -237,9 +265,19 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
         return false;
       }
       events.push(rowEvent(row.invoiceId, 'processing', now));
+      claimed = { id: row.id, invoiceId: row.invoiceId };
       return true;
     });
-    if (!claimed) return false;
+    if (!isClaimed) return false;
+    try {
+      return await buyClaimed(row);
+    } finally {
+      // Settled by then, unless an error is on its way up to the walk's end, which releases it.
+      if (transactionById(db, row.id)?.status !== 'processing') claimed = undefined;
+    }
+  }
+
+  async function buyClaimed(row: PendingRow): Promise<boolean> {
     const gamepass = { id: row.gamepassId!, name: row.gamepassName!, price: row.gamepassPrice!, sellerId: row.gamepassSellerId! };
 
     const excluded = new Set<string>();

@@ -1,0 +1,305 @@
+// Real child processes for the entry tests: the server started with tsx on a free 127.0.0.1 port,
+// its output collected line by line, and every process and temp folder cleaned up after each test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { configVariables } from '../../src/config.js';
+
+/** The repository root: the server and the fixtures run with it as their working folder. */
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+/** The journal drizzle-kit writes: one entry per migration file. */
+export function journalEntries(): { tag: string; when: number }[] {
+  const journal = JSON.parse(readFileSync(join(repoRoot, 'migrations', 'meta', '_journal.json'), 'utf8')) as {
+    entries: { tag: string; when: number }[];
+  };
+  return journal.entries;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A child process with its output collected; `exited` settles once its stdio is closed. */
+export interface Tracked {
+  proc: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  stdoutLines(): string[];
+  exited: Promise<Exit>;
+  /** Null while it runs. */
+  exit(): Exit | null;
+  /** Resolves with the first stdout line (seen or to come) matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  output(): string;
+}
+
+const live = new Set<Tracked>();
+const tempDirs = new Set<string>();
+
+/** A fresh temp folder, removed by `cleanUp`. */
+export function makeTempDir(prefix = 'autopurchase-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/**
+ * For afterEach: SIGKILLs every child still running (waiting at most a few seconds for each), then
+ * removes every temp folder. Safe to call after a failed test.
+ */
+export async function cleanUp(): Promise<void> {
+  const running = [...live];
+  live.clear();
+  await Promise.all(
+    running.map(async (child) => {
+      if (child.exit() === null) child.proc.kill('SIGKILL');
+      await withTimeout(child.exited, 5_000, () => new Error(`pid ${child.proc.pid} did not exit after SIGKILL`)).catch(
+        () => undefined,
+      );
+    }),
+  );
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** Spawns `process.execPath args` from the repo root and collects its output. */
+export function spawnTracked(args: string[], env: NodeJS.ProcessEnv, options: { stdin?: boolean } = {}): Tracked {
+  const proc = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env,
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const lines: string[] = [];
+  let partial = '';
+  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  let exitInfo: Exit | null = null;
+
+  proc.stdout!.setEncoding('utf8');
+  proc.stderr!.setEncoding('utf8');
+  proc.stdout!.on('data', (chunk: string) => {
+    out += chunk;
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      for (const waiter of waiters) {
+        if (waiter.pattern.test(line)) {
+          waiters.delete(waiter);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  proc.stderr!.on('data', (chunk: string) => {
+    err += chunk;
+  });
+
+  let onExit: (exit: Exit) => void = () => undefined;
+  const exited = new Promise<Exit>((resolveExit) => {
+    // 'close' comes after the stdio streams ended, so all output is in by then.
+    proc.on('close', (code, signal) => {
+      if (partial) lines.push(partial);
+      partial = '';
+      exitInfo = { code, signal };
+      live.delete(tracked);
+      onExit(exitInfo);
+      resolveExit(exitInfo);
+    });
+    proc.on('error', (error) => {
+      err += `spawn error: ${error.message}\n`;
+    });
+  });
+  const exitListeners = new Set<(exit: Exit) => void>();
+  onExit = (exit) => {
+    for (const listener of exitListeners) listener(exit);
+  };
+
+  const output = () => `--- stdout ---\n${out}\n--- stderr ---\n${err}`;
+
+  const tracked: Tracked = {
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    stdoutLines: () => [...lines],
+    exited,
+    exit: () => exitInfo,
+    output,
+    waitForLine(pattern, timeoutMs = 5_000) {
+      const seen = lines.find((line) => pattern.test(line));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<string>((resolveLine, reject) => {
+        const waiter = {
+          pattern,
+          resolve: (line: string) => {
+            cleanup();
+            resolveLine(line);
+          },
+        };
+        const fail = (why: string) => {
+          cleanup();
+          reject(new Error(`${why} while waiting for ${pattern}\n${output()}`));
+        };
+        const timer = setTimeout(() => fail(`no line after ${timeoutMs} ms`), timeoutMs);
+        const onExitEarly = (exit: Exit) => fail(`process exited (code ${exit.code}, signal ${exit.signal})`);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          exitListeners.delete(onExitEarly);
+        };
+        if (exitInfo) return fail(`process exited (code ${exitInfo.code}, signal ${exitInfo.signal})`);
+        waiters.add(waiter);
+        exitListeners.add(onExitEarly);
+      });
+    },
+  };
+  live.add(tracked);
+  return tracked;
+}
+
+/** A port nothing listens on right now (there is a small window before the server takes it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolvePort(port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** True when something accepts a TCP connection on 127.0.0.1:port. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolveListening) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (listening: boolean) => {
+      socket.destroy();
+      resolveListening(listening);
+    };
+    socket.setTimeout(2_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The parent's environment without any variable the server reads, plus the test's settings. */
+export function serverEnv(dataDir: string, port: number, env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const clean: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(clean)) {
+    if ((configVariables as readonly string[]).includes(name) || name.startsWith('GATEWAY')) delete clean[name];
+  }
+  return {
+    ...clean,
+    DATABASE_PATH: join(dataDir, 'autopurchase.db'),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PURCHASE_DELAY_MS: '0',
+    ...env,
+  };
+}
+
+export const serverArgs = ['--import', 'tsx', 'src/main.ts'];
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  proc: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  stdoutLines(): string[];
+  waitForExit(): Promise<Exit>;
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends the signal and resolves once the process has exited. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<Exit>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  dataDir: string;
+  /**
+   * How to tell it is up: its `listening on` log line (default), or by polling /healthz, for
+   * LOG_LEVEL settings that hide the info line.
+   */
+  readyBy?: 'log' | 'healthz';
+  timeoutMs?: number;
+}
+
+export async function startServer({ env = {}, dataDir, readyBy = 'log', timeoutMs = 15_000 }: StartOptions): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawnTracked(serverArgs, serverEnv(dataDir, port, env));
+  const url = `http://127.0.0.1:${port}`;
+  if (readyBy === 'log') {
+    await child.waitForLine(new RegExp(`listening on 127\\.0\\.0\\.1:${port}\\b`), timeoutMs);
+  } else {
+    await pollHealthz(child, url, timeoutMs);
+  }
+  return {
+    url,
+    port,
+    proc: child.proc,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    stdoutLines: child.stdoutLines,
+    waitForExit: () => child.exited,
+    waitForLine: child.waitForLine,
+    async stop(signal = 'SIGTERM', stopTimeoutMs = 5_000) {
+      if (child.exit() === null) child.proc.kill(signal);
+      return withTimeout(child.exited, stopTimeoutMs, () => new Error(`no exit ${stopTimeoutMs} ms after ${signal}\n${child.output()}`));
+    },
+  };
+}
+
+async function pollHealthz(child: Tracked, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const exit = child.exit();
+    if (exit) throw new Error(`process exited (code ${exit.code}, signal ${exit.signal}) before answering\n${child.output()}`);
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`/healthz did not answer within ${timeoutMs} ms\n${child.output()}`);
+}
+
+export interface RunResult extends Exit {
+  stdout: string;
+  stderr: string;
+  port: number;
+}
+
+/** Runs the server expecting it to exit by itself (a configuration error); rejects after the timeout. */
+export async function runToExit({
+  env = {},
+  dataDir,
+  timeoutMs = 15_000,
+}: {
+  env?: Record<string, string>;
+  dataDir: string;
+  timeoutMs?: number;
+}): Promise<RunResult> {
+  const port = await freePort();
+  const child = spawnTracked(serverArgs, serverEnv(dataDir, port, env));
+  const exit = await withTimeout(child.exited, timeoutMs, () => new Error(`still running after ${timeoutMs} ms\n${child.output()}`));
+  return { ...exit, stdout: child.stdout(), stderr: child.stderr(), port };
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
