@@ -17,6 +17,7 @@ export interface TestAppOptions {
   engine?: Partial<EngineOptions>;
   /** Leave background runs alone after each request (default: wait for them to end). */
   concurrent?: boolean;
+  onAppend?: (sessionId: string, seq: number) => void;
 }
 
 export async function buildTestApp(options: TestAppOptions = {}) {
@@ -37,6 +38,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     clock,
     logger,
     options: { ...engineOptionsOf(config), backoffBaseMs: 1, maxBackoffMs: 5, maxRetryAfterMs: 5, ...options.engine },
+    onAppend: options.onAppend,
   });
   const app = createApp({ db: database.db, gateway, clock, config, logger, cipher, adminToken: testToken, engine });
   const auth = { authorization: `Bearer ${testToken}` };
