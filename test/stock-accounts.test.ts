@@ -114,6 +114,17 @@ describe('stock accounts API', () => {
     expect(dataSnapshot(t)).toEqual(before);
   });
 
+  it('a gateway that refuses the server (wrong secret) gives 502 gateway_error, never a 500', async () => {
+    t.gateway.verifyAccount = async () => {
+      throw new Error('The gateway refused our x-internal-secret (HTTP 401)');
+    };
+    const before = dataSnapshot(t);
+    const res = await add('sandbox:alice:100');
+    expect(res.status).toBe(502);
+    expect(res.json.error).toEqual({ code: 'gateway_error', message: expect.stringMatching(/x-internal-secret/) });
+    expect(dataSnapshot(t)).toEqual(before);
+  });
+
   it.each([
     ['status invalid', { status: 'invalid' }],
     ['status a number', { status: 1 }],

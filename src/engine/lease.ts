@@ -1,6 +1,7 @@
 // The run lease: one row in SQLite naming the process that walks the active run. Being a row, not
 // an in-memory flag, it holds across processes sharing the database file.
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { preparedFor } from '../db/prepared.js';
 import { runLease } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 
@@ -29,15 +30,19 @@ export function takeLease(tx: Db, lease: { sessionId: string; holder: string; ex
     .run();
 }
 
-/** Pushes the expiry on; false when this holder no longer holds the lease for this run. */
-export function renewLease(tx: Db, lease: { sessionId: string; holder: string; expiresAt: number }): boolean {
-  const renewed = tx
+const value = (name: string) => sql`${sql.placeholder(name)}`;
+const renewal = preparedFor((db) =>
+  db
     .update(runLease)
-    .set({ expiresAt: lease.expiresAt })
-    .where(and(eq(runLease.id, 1), eq(runLease.holder, lease.holder), eq(runLease.sessionId, lease.sessionId)))
+    .set({ expiresAt: value('expiresAt') })
+    .where(and(eq(runLease.id, 1), eq(runLease.holder, value('holder')), eq(runLease.sessionId, value('sessionId'))))
     .returning({ id: runLease.id })
-    .all();
-  return renewed.length === 1;
+    .prepare(),
+);
+
+/** Pushes the expiry on; false when this holder no longer holds the lease for this run. Pass the root handle. */
+export function renewLease(db: Db, lease: { sessionId: string; holder: string; expiresAt: number }): boolean {
+  return renewal(db).get(lease) !== undefined;
 }
 
 export function releaseLease(tx: Db, lease: { sessionId: string; holder: string }): void {

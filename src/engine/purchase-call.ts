@@ -27,7 +27,8 @@ export async function buyWithRetries(gateway: Gateway, request: BuyRequest, poli
       if (result.success || result.code !== 'RATE_LIMITED' || attempt === policy.maxAttempts) {
         return { kind: 'answered', result, attempts: attempt };
       }
-      await policy.sleep(Math.min(Math.max(result.retryAfterMs ?? 1000, 0), policy.maxRetryAfterMs));
+      const asked = Number.isFinite(result.retryAfterMs) ? result.retryAfterMs! : 1000;
+      await policy.sleep(Math.min(Math.max(asked, 0), policy.maxRetryAfterMs));
     } catch (error) {
       if (!isTransient(error)) throw error;
       lastError = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,7 @@
 // A run's rows: every event appended here also updates the normalized state it describes, in the
 // caller's SQLite transaction, so the assembled snapshot is always the fold of the stored events.
-import { and, asc, desc, eq, gt, gte, lt, lte, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { preparedFor } from '../db/prepared.js';
 import { isoTime } from '../clock.js';
 import { runAccounts, runEvents, runs, runTransactions } from '../db/schema.js';
 import type { Db } from '../db/types.js';
@@ -22,43 +23,77 @@ export function insertRun(tx: Db, header: { sessionId: string; triggeredBy?: { s
     .run();
 }
 
+const value = (name: string) => sql`${sql.placeholder(name)}`;
+
+/** The statements an append runs, once per database handle. */
+const writer = preparedFor((db) => ({
+  lastSeq: db.select({ lastSeq: runs.lastSeq }).from(runs).where(eq(runs.sessionId, value('sessionId'))).prepare(),
+  setLastSeq: db.update(runs).set({ lastSeq: value('seq') }).where(eq(runs.sessionId, value('sessionId'))).prepare(),
+  insertEvent: db
+    .insert(runEvents)
+    .values({ sessionId: value('sessionId'), seq: value('seq'), type: value('type'), data: value('data'), createdAt: value('now') })
+    .prepare(),
+  step: db.update(runs).set({ currentStep: value('currentStep') }).where(eq(runs.sessionId, value('sessionId'))).prepare(),
+  account: db
+    .update(runAccounts)
+    .set({ robux: value('robux'), status: value('status') })
+    .where(and(eq(runAccounts.sessionId, value('sessionId')), eq(runAccounts.accountId, value('id'))))
+    .prepare(),
+  transaction: db
+    .update(runTransactions)
+    .set({ status: value('status'), usedAccount: value('usedAccount'), error: value('error'), timestamp: value('timestamp') })
+    .where(and(eq(runTransactions.sessionId, value('sessionId')), eq(runTransactions.invoiceId, value('invoiceId'))))
+    .prepare(),
+  summary: db
+    .update(runs)
+    .set({
+      totalTransactions: value('totalTransactions'),
+      processedCount: value('processedCount'),
+      skippedCount: value('skippedCount'),
+      failedCount: value('failedCount'),
+      unknownCount: value('unknownCount'),
+    })
+    .where(eq(runs.sessionId, value('sessionId')))
+    .prepare(),
+}));
+
 /**
  * Appends events with the next sequence numbers and applies each to the run's rows. Call inside
- * the SQLite transaction that makes the domain change the events describe. Answers the last seq.
+ * the SQLite transaction that makes the domain change the events describe, with the root handle.
+ * Answers the last seq.
  */
-export function appendEvents(tx: Db, sessionId: string, bodies: readonly RunEventBody[], now: number): number {
-  const run = tx.select({ lastSeq: runs.lastSeq }).from(runs).where(eq(runs.sessionId, sessionId)).get();
+export function appendEvents(db: Db, sessionId: string, bodies: readonly RunEventBody[], now: number): number {
+  const statements = writer(db);
+  const run = statements.lastSeq.get({ sessionId });
   if (!run) throw new Error(`Run ${sessionId} does not exist`);
   let seq = run.lastSeq;
   for (const body of bodies) {
     seq += 1;
-    applyToRows(tx, sessionId, body);
-    tx.insert(runEvents).values({ sessionId, seq, type: body.type, data: JSON.stringify(body.data), createdAt: now }).run();
+    applyToRows(db, sessionId, body);
+    statements.insertEvent.run({ sessionId, seq, type: body.type, data: JSON.stringify(body.data), now });
   }
-  tx.update(runs).set({ lastSeq: seq }).where(eq(runs.sessionId, sessionId)).run();
+  statements.setLastSeq.run({ sessionId, seq });
   return seq;
 }
 
-function applyToRows(tx: Db, sessionId: string, event: RunEventBody): void {
+function applyToRows(db: Db, sessionId: string, event: RunEventBody): void {
+  const statements = writer(db);
   const ofRun = eq(runs.sessionId, sessionId);
   switch (event.type) {
     case 'step':
-      tx.update(runs).set({ currentStep: event.data.currentStep }).where(ofRun).run();
+      statements.step.run({ sessionId, currentStep: event.data.currentStep });
       return;
     case 'accounts': {
-      tx.delete(runAccounts).where(eq(runAccounts.sessionId, sessionId)).run();
+      db.delete(runAccounts).where(eq(runAccounts.sessionId, sessionId)).run();
       const rows = event.data.stockAccounts.map((a, position) => ({ sessionId, position, accountId: a.id, username: a.username, robux: a.robux, status: a.status }));
-      for (let i = 0; i < rows.length; i += insertChunk) tx.insert(runAccounts).values(rows.slice(i, i + insertChunk)).run();
+      for (let i = 0; i < rows.length; i += insertChunk) db.insert(runAccounts).values(rows.slice(i, i + insertChunk)).run();
       return;
     }
     case 'account':
-      tx.update(runAccounts)
-        .set({ robux: event.data.robux, status: event.data.status })
-        .where(and(eq(runAccounts.sessionId, sessionId), eq(runAccounts.accountId, event.data.id)))
-        .run();
+      statements.account.run({ sessionId, id: event.data.id, robux: event.data.robux, status: event.data.status });
       return;
     case 'transactions': {
-      tx.delete(runTransactions).where(eq(runTransactions.sessionId, sessionId)).run();
+      db.delete(runTransactions).where(eq(runTransactions.sessionId, sessionId)).run();
       const rows = event.data.transactions.map((t, position) => ({
         sessionId,
         position,
@@ -70,26 +105,25 @@ function applyToRows(tx: Db, sessionId: string, event: RunEventBody): void {
         error: t.error ?? null,
         timestamp: Date.parse(t.timestamp),
       }));
-      for (let i = 0; i < rows.length; i += insertChunk) tx.insert(runTransactions).values(rows.slice(i, i + insertChunk)).run();
-      tx.update(runs).set({ totalTransactions: event.data.totalTransactions }).where(ofRun).run();
+      for (let i = 0; i < rows.length; i += insertChunk) db.insert(runTransactions).values(rows.slice(i, i + insertChunk)).run();
+      db.update(runs).set({ totalTransactions: event.data.totalTransactions }).where(ofRun).run();
       return;
     }
     case 'transaction':
-      tx.update(runTransactions)
-        .set({
-          status: event.data.status,
-          usedAccount: event.data.usedAccount ?? null,
-          error: event.data.error ?? null,
-          timestamp: Date.parse(event.data.timestamp),
-        })
-        .where(and(eq(runTransactions.sessionId, sessionId), eq(runTransactions.invoiceId, event.data.invoiceId)))
-        .run();
+      statements.transaction.run({
+        sessionId,
+        invoiceId: event.data.invoiceId,
+        status: event.data.status,
+        usedAccount: event.data.usedAccount ?? null,
+        error: event.data.error ?? null,
+        timestamp: Date.parse(event.data.timestamp),
+      });
       return;
     case 'summary':
-      tx.update(runs).set(event.data).where(ofRun).run();
+      statements.summary.run({ sessionId, ...event.data });
       return;
     case 'end':
-      tx.update(runs)
+      db.update(runs)
         .set({ status: event.data.status, endTime: Date.parse(event.data.endTime), error: event.data.error ?? null })
         .where(ofRun)
         .run();

@@ -1,15 +1,17 @@
 // The walk of one run (SPEC §3): accounts, reconciliation, the pending orders oldest first, one
 // purchase at a time. Each change is one SQLite transaction that updates the domain rows, the
-// run's rows and appends the matching events.
+// run's rows and appends the matching events. A purchase takes two: the claim, the account's
+// reservation and the attempt with its idempotency key are committed before the gateway is
+// called; its outcome after.
 import { isoTime, type Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
 import { leastBalanceCovering } from '../domain/choose-account.js';
 import type { CredentialCipher } from '../domain/credential-cipher.js';
 import { emptySummary, type RunAccount, type RunEventBody, type RunSummary, type RunTransaction, type RunTransactionStatus } from '../domain/run.js';
-import type { Gateway, RefusalCode } from '../gateway/gateway.js';
+import type { Gateway, RefusalCode, VerifyResult } from '../gateway/gateway.js';
 import type { Logger } from '../logger.js';
 import * as purchases from '../stores/purchases.js';
-import { transactionById } from '../stores/transactions.js';
+import type { ChoosableAccount } from '../stores/purchases.js';
 import { releaseLease, renewLease } from './lease.js';
 import { buyWithRetries, type CallPolicy } from './purchase-call.js';
 import { reconcileTransaction, unknownError } from './reconcile.js';
@@ -33,6 +35,7 @@ export const messages = {
   takenElsewhere: 'Handled by another run',
   rateLimited: 'The gateway kept answering RATE_LIMITED; the order stays pending for a later run',
   interruptedByShutdown: 'Interrupted by shutdown',
+  endedBefore: 'The run ended before this order',
 } as const;
 
 export interface WalkDeps {
@@ -62,7 +65,17 @@ class LeaseLost extends Error {}
 class Interrupted extends Error {}
 
 type PendingRow = ReturnType<typeof purchases.pendingOldestFirst>[number];
-type ChoosableAccount = ReturnType<typeof purchases.accountsForChoosing>[number];
+interface Gamepass {
+  id: number;
+  name: string;
+  price: number;
+  sellerId: number;
+}
+interface Claim {
+  row: PendingRow;
+  gamepass: Gamepass;
+}
+type Pick = { account: ChoosableAccount; idempotencyKey: string } | undefined;
 
 export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void> {
   const { db, clock, logger } = deps;
@@ -70,17 +83,24 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
   const summary: RunSummary = emptySummary();
   /** The run's view of the accounts, in the order the snapshot lists them. */
   const runAccounts = new Map<string, RunAccount>();
+  /** Decrypted once per run and credential, kept only while the run lasts. */
+  const credentials = new Map<string, { sealed: string; plain: string }>();
+  /** The transaction this walk has claimed and not yet settled, if any. */
+  let claimed: PendingRow | undefined;
 
-  /** One SQLite transaction: the lease is renewed, `change` makes its domain changes and answers its events. */
-  const commit = <T>(change: (tx: Db, now: number, events: RunEventBody[]) => T): T => {
+  /**
+   * One SQLite transaction: the lease is renewed, `change` makes its domain changes (through the
+   * root handle: one connection) and answers its events, which are appended in the same commit.
+   */
+  const commit = <T>(change: (now: number, events: RunEventBody[]) => T): T => {
     let seq = 0;
     const result = db.transaction(
-      (tx) => {
+      () => {
         const now = clock.now();
-        if (!renewLease(tx, { sessionId, holder, expiresAt: now + deps.leaseMs })) throw new LeaseLost();
+        if (!renewLease(db, { sessionId, holder, expiresAt: now + deps.leaseMs })) throw new LeaseLost();
         const events: RunEventBody[] = [];
-        const answer = change(tx, now, events);
-        if (events.length) seq = appendEvents(tx, sessionId, events, now);
+        const answer = change(now, events);
+        if (events.length) seq = appendEvents(db, sessionId, events, now);
         return answer;
       },
       { behavior: 'immediate' },
@@ -88,19 +108,19 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     if (seq) deps.onAppend(sessionId, seq);
     return result;
   };
-  /** The transaction this walk has claimed and not yet settled, if any. */
-  let claimed: { id: number; invoiceId: string } | undefined;
   const step = (currentStep: string): RunEventBody => ({ type: 'step', data: { currentStep } });
   const summaryEvent = (): RunEventBody => ({ type: 'summary', data: { ...summary } });
-  const rowEvent = (invoiceId: string, status: RunTransactionStatus, now: number, extra: { usedAccount?: string; error?: string } = {}): RunEventBody => ({
-    type: 'transaction',
-    data: { invoiceId, status, ...extra, timestamp: isoTime(now) },
-  });
-  const count = (status: 'completed' | 'failed' | 'skipped' | 'unknown') => {
+  const accountsEvent = (): RunEventBody => ({ type: 'accounts', data: { stockAccounts: [...runAccounts.values()].map((a) => ({ ...a })) } });
+  /** A row of the run changed: its event, and the summary when the row reached an end state. */
+  const settle = (events: RunEventBody[], invoiceId: string, status: RunTransactionStatus, now: number, extra: { usedAccount?: string; error?: string } = {}) => {
+    events.push({ type: 'transaction', data: { invoiceId, status, ...extra, timestamp: isoTime(now) } });
+    if (status === 'processing' || status === 'pending') return;
     if (status === 'completed') summary.processedCount++;
     else if (status === 'failed') summary.failedCount++;
     else if (status === 'skipped') summary.skippedCount++;
     else summary.unknownCount++;
+    events.push(summaryEvent());
+    claimed = undefined;
   };
 
   /**
@@ -108,7 +128,6 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
    * `account` event, an account the run has not seen yet (added during the run) re-sends the list.
    */
   const syncAccounts = (accounts: readonly ChoosableAccount[], events: RunEventBody[]) => {
-    const byId = new Map(accounts.map((a) => [a.id, a]));
     let added = false;
     for (const account of accounts) {
       if (!runAccounts.has(account.id) && account.status === 'active') {
@@ -116,12 +135,14 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
         added = true;
       }
     }
-    if (added) events.push({ type: 'accounts', data: { stockAccounts: [...runAccounts.values()].map((a) => ({ ...a })) } });
+    if (added) events.push(accountsEvent());
+    if (accounts.length === runAccounts.size && !added && accounts.every((a) => sameAs(runAccounts.get(a.id), a))) return;
+    const byId = new Map(accounts.map((a) => [a.id, a]));
     for (const seen of runAccounts.values()) {
-      const now = byId.get(seen.id);
+      const current = byId.get(seen.id);
       // A deleted account can no longer buy: the run shows it inactive.
-      const robux = now?.robux ?? seen.robux;
-      const status = now?.status ?? 'inactive';
+      const robux = current?.robux ?? seen.robux;
+      const status = current?.status ?? 'inactive';
       if (robux !== seen.robux || status !== seen.status) {
         seen.robux = robux;
         seen.status = status;
@@ -132,25 +153,25 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
 
   try {
     // 2. The active accounts enter the snapshot.
-    commit((tx, _now, events) => {
+    commit((_now, events) => {
       events.push(step(steps.checkingAccounts));
-      for (const a of purchases.accountsForChoosing(tx)) {
+      for (const a of purchases.accountsForChoosing(db)) {
         if (a.status === 'active') runAccounts.set(a.id, { id: a.id, username: a.username, robux: a.robux, status: a.status });
       }
-      events.push({ type: 'accounts', data: { stockAccounts: [...runAccounts.values()].map((a) => ({ ...a })) } });
+      events.push(accountsEvent());
     });
 
     // 3a. Purchases nobody saw finish are settled first; those that did not go through rejoin the queue.
     const unknown = purchases.transactionIdsWithStatus(db, 'unknown');
     const toReconcile = [...target.orphans.map((id) => ({ id, from: 'processing' as const })), ...unknown.map((id) => ({ id, from: 'unknown' as const }))];
     if (toReconcile.length > 0) {
-      commit((_tx, _now, events) => events.push(step(steps.reconciling(toReconcile.length))));
+      commit((_now, events) => events.push(step(steps.reconciling(toReconcile.length))));
       for (const { id, from } of toReconcile) await reconcileTransaction(deps, id, from);
     }
 
     // 3b. Every pending transaction, oldest first, enters the snapshot.
-    const queue = commit((tx, now, events) => {
-      const rows = purchases.pendingOldestFirst(tx);
+    const queue = commit((now, events) => {
+      const rows = purchases.pendingOldestFirst(db);
       summary.totalTransactions = rows.length;
       const list: RunTransaction[] = rows.map((row) => ({
         invoiceId: row.invoiceId,
@@ -165,25 +186,32 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
 
     if (queue.length === 0) {
       const updated = await refreshBalances();
-      commit((tx, now, events) => {
+      commit((now, events) => {
         events.push(step(steps.nonePending(updated)), { type: 'end', data: { status: 'completed', endTime: isoTime(now) } });
-        releaseLease(tx, { sessionId, holder });
+        releaseLease(db, { sessionId, holder });
       });
       return;
     }
 
+    let lastYield = performance.now();
     for (let i = 0; i < queue.length; i++) {
       if (deps.isStopping()) throw new Interrupted(messages.interruptedByShutdown);
+      // A gateway that answers at once (the sandbox) never gives the event loop back by itself:
+      // yield every few milliseconds so requests and streams are served during a long run.
+      if (performance.now() - lastYield > 4) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
       const calledGateway = await processOne(queue[i]!, i + 1, queue.length);
       if (calledGateway && i < queue.length - 1 && deps.purchaseDelayMs > 0) {
-        commit((_tx, _now, events) => events.push(step(steps.waiting(i + 1, queue.length))));
+        commit((_now, events) => events.push(step(steps.waiting(i + 1, queue.length))));
         await sleepUnlessStopping(deps.purchaseDelayMs);
       }
     }
 
-    commit((tx, now, events) => {
+    commit((now, events) => {
       events.push(step(steps.completed), { type: 'end', data: { status: 'completed', endTime: isoTime(now) } });
-      releaseLease(tx, { sessionId, holder });
+      releaseLease(db, { sessionId, holder });
     });
   } catch (error) {
     if (error instanceof LeaseLost) {
@@ -193,10 +221,10 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     const message = error instanceof Error ? error.message : String(error);
     if (!(error instanceof Interrupted)) logger.error(`run ${sessionId} failed: ${message}`);
     try {
-      commit((tx, now, events) => {
-        if (claimed) releaseClaim(tx, claimed, now, events);
+      commit((now, events) => {
+        if (claimed) releaseClaim(claimed, now, events);
         events.push(step(steps.error), { type: 'end', data: { status: 'failed', endTime: isoTime(now), error: message } });
-        releaseLease(tx, { sessionId, holder });
+        releaseLease(db, { sessionId, holder });
       });
     } catch (endError) {
       // The database itself is failing: the lease expires and the next trigger or start-up ends the run.
@@ -208,17 +236,15 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
    * A claimed transaction the walk cannot finish: back to pending when no purchase of it is in
    * flight, else `unknown`, for reconciliation by its key. Never left `processing`.
    */
-  function releaseClaim(tx: Db, claim: { id: number; invoiceId: string }, now: number, events: RunEventBody[]) {
-    const attempt = purchases.latestAttemptFor(tx, claim.id);
+  function releaseClaim(row: PendingRow, now: number, events: RunEventBody[]) {
+    const attempt = purchases.latestAttemptFor(db, row.id);
     if (attempt?.outcome === 'pending') {
-      purchases.settleAttempt(tx, attempt.idempotencyKey, 'unknown', 'The run ended during this purchase', now);
-      if (purchases.moveTransaction(tx, claim.id, 'processing', { status: 'unknown', usedAccountId: attempt.accountId, usedAccount: attempt.accountUsername, error: unknownError }, now)) {
-        count('unknown');
-        events.push(rowEvent(claim.invoiceId, 'unknown', now, { usedAccount: attempt.accountUsername, error: unknownError }), summaryEvent());
+      purchases.settleAttempt(db, attempt.idempotencyKey, 'unknown', 'The run ended during this purchase', now);
+      if (purchases.moveTransaction(db, row.id, 'processing', { status: 'unknown', usedAccountId: attempt.accountId, usedAccount: attempt.accountUsername, error: unknownError }, now)) {
+        settle(events, row.invoiceId, 'unknown', now, { usedAccount: attempt.accountUsername, error: unknownError });
       }
-    } else if (purchases.moveTransaction(tx, claim.id, 'processing', { status: 'pending' }, now)) {
-      count('skipped');
-      events.push(rowEvent(claim.invoiceId, 'skipped', now, { error: 'The run ended before this order' }), summaryEvent());
+    } else if (purchases.moveTransaction(db, row.id, 'processing', { status: 'pending' }, now)) {
+      settle(events, row.invoiceId, 'skipped', now, { error: messages.endedBefore });
     }
   }
 
@@ -228,178 +254,182 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     for (const account of purchases.accountsForChoosing(db).filter((a) => a.status === 'active')) {
       const verified = await verifyQuietly(account);
       if (!verified) continue;
-      commit((tx, now, events) => {
-        purchases.setAccountState(tx, account.id, verified.ok ? { robux: verified.robux, lastChecked: now } : { status: 'invalid', lastChecked: now }, now);
-        syncAccounts(purchases.accountsForChoosing(tx), events);
+      commit((now, events) => {
+        purchases.setAccountState(db, account.id, verified.ok ? { robux: verified.robux, lastChecked: now } : { status: 'invalid', lastChecked: now }, now);
+        syncAccounts(purchases.accountsForChoosing(db), events);
       });
       updated++;
     }
     return updated;
   }
 
-  async function verifyQuietly(account: ChoosableAccount) {
+  async function credentialOf(account: ChoosableAccount): Promise<string> {
+    const known = credentials.get(account.id);
+    if (known?.sealed === account.credentialEnc) return known.plain;
+    const plain = await deps.cipher.decrypt(account.credentialEnc);
+    credentials.set(account.id, { sealed: account.credentialEnc, plain });
+    return plain;
+  }
+
+  async function verifyQuietly(account: ChoosableAccount): Promise<VerifyResult | undefined> {
     try {
-      return await deps.gateway.verifyAccount(await deps.cipher.decrypt(account.credentialEnc), {
-        signal: AbortSignal.timeout(deps.gatewayTimeoutMs),
-      });
-    } catch (error) {
+      return await deps.gateway.verifyAccount(await credentialOf(account), { signal: AbortSignal.timeout(deps.gatewayTimeoutMs) });
+    } catch {
       logger.warn(`run ${sessionId}: balance check of account ${account.id} got no answer`);
       return undefined;
     }
   }
 
-  /** One pending transaction; answers whether the gateway was called for it. */
-  async function processOne(row: PendingRow, position: number, total: number): Promise<boolean> {
-    const isClaimed = commit((tx, now, events) => {
-      events.push(step(steps.processing(position, total, row.invoiceId)));
-      syncAccounts(purchases.accountsForChoosing(tx), events);
-      if (!purchases.moveTransaction(tx, row.id, 'pending', { status: 'processing' }, now)) {
-        count('skipped');
-        events.push(rowEvent(row.invoiceId, 'skipped', now, { error: messages.takenElsewhere }), summaryEvent());
-        return false;
+  /**
+   * Chooses the account with the least balance covering the price, reserves the price on it and
+   * stores the attempt with a new idempotency key; or, when no account covers it, puts the order
+   * back to pending and shows it skipped. Runs inside a commit.
+   */
+  function reserve(claim: Claim, excluded: Set<string>, now: number, events: RunEventBody[]): Pick {
+    const { row, gamepass } = claim;
+    let accounts = purchases.accountsForChoosing(db);
+    for (;;) {
+      const account = leastBalanceCovering(accounts, gamepass.price, excluded);
+      if (!account) break;
+      if (purchases.reserveBalance(db, account.id, gamepass.price, now) === undefined) {
+        excluded.add(account.id);
+        accounts = purchases.accountsForChoosing(db);
+        continue;
       }
-      if (row.gamepassId == null || row.gamepassName == null || row.gamepassPrice == null || row.gamepassSellerId == null) {
-        purchases.moveTransaction(tx, row.id, 'processing', { status: 'failed', error: messages.missingGamepass }, now);
-        count('failed');
-        events.push(rowEvent(row.invoiceId, 'failed', now, { error: messages.missingGamepass }), summaryEvent());
-        return false;
-      }
-      events.push(rowEvent(row.invoiceId, 'processing', now));
-      claimed = { id: row.id, invoiceId: row.invoiceId };
-      return true;
-    });
-    if (!isClaimed) return false;
-    try {
-      return await buyClaimed(row);
-    } finally {
-      // Settled by then, unless an error is on its way up to the walk's end, which releases it.
-      if (transactionById(db, row.id)?.status !== 'processing') claimed = undefined;
+      const idempotencyKey = crypto.randomUUID();
+      purchases.insertAttempt(db, { idempotencyKey, transactionId: row.id, accountId: account.id, accountUsername: account.username, price: gamepass.price }, now);
+      purchases.countAttempt(db, row.id, now);
+      syncAccounts(accounts.map((a) => (a.id === account.id ? { ...a, robux: a.robux - gamepass.price } : a)), events);
+      settle(events, row.invoiceId, 'processing', now, { usedAccount: account.username });
+      return { account, idempotencyKey };
     }
+    // No account covers it: it waits for a later run.
+    purchases.moveTransaction(db, row.id, 'processing', { status: 'pending' }, now);
+    syncAccounts(accounts, events);
+    settle(events, row.invoiceId, 'skipped', now, { error: messages.noAccount });
+    return undefined;
   }
 
-  async function buyClaimed(row: PendingRow): Promise<boolean> {
-    const gamepass = { id: row.gamepassId!, name: row.gamepassName!, price: row.gamepassPrice!, sellerId: row.gamepassSellerId! };
-
+  /** One pending transaction; answers whether the gateway was called for it. */
+  async function processOne(row: PendingRow, position: number, total: number): Promise<boolean> {
     const excluded = new Set<string>();
+    // The claim and the first reservation share one commit.
+    let pick = commit((now, events): Pick | 'done' => {
+      events.push(step(steps.processing(position, total, row.invoiceId)));
+      if (!purchases.claimPending(db, row.id, now)) {
+        syncAccounts(purchases.accountsForChoosing(db), events);
+        settle(events, row.invoiceId, 'skipped', now, { error: messages.takenElsewhere });
+        return 'done';
+      }
+      claimed = row;
+      if (row.gamepassId == null || row.gamepassName == null || row.gamepassPrice == null || row.gamepassSellerId == null) {
+        purchases.moveTransaction(db, row.id, 'processing', { status: 'failed', error: messages.missingGamepass }, now);
+        settle(events, row.invoiceId, 'failed', now, { error: messages.missingGamepass });
+        return 'done';
+      }
+      return reserve({ row, gamepass: gamepassOf(row) }, excluded, now, events);
+    });
+    if (pick === 'done') return false;
+    const claim = { row, gamepass: gamepassOf(row) };
     let calledGateway = false;
-    for (;;) {
-      const pick = commit((tx, now, events) => {
-        let accounts = purchases.accountsForChoosing(tx);
-        for (;;) {
-          const account = leastBalanceCovering(accounts, gamepass.price, excluded);
-          if (!account) break;
-          const robux = purchases.reserveBalance(tx, account.id, gamepass.price, now);
-          if (robux === undefined) {
-            accounts = purchases.accountsForChoosing(tx);
-            excluded.add(account.id);
-            continue;
-          }
-          const idempotencyKey = crypto.randomUUID();
-          purchases.insertAttempt(tx, { idempotencyKey, transactionId: row.id, accountId: account.id, accountUsername: account.username, price: gamepass.price }, now);
-          purchases.moveTransaction(tx, row.id, 'processing', { status: 'processing', attemptsDelta: 1 }, now);
-          syncAccounts(purchases.accountsForChoosing(tx), events);
-          events.push(rowEvent(row.invoiceId, 'processing', now, { usedAccount: account.username }));
-          return { account, idempotencyKey };
-        }
-        // No account covers it: it waits for a later run.
-        purchases.moveTransaction(tx, row.id, 'processing', { status: 'pending' }, now);
-        syncAccounts(accounts, events);
-        count('skipped');
-        events.push(rowEvent(row.invoiceId, 'skipped', now, { error: messages.noAccount }), summaryEvent());
-        return undefined;
-      });
-      if (!pick) return calledGateway;
-
-      const { account, idempotencyKey } = pick;
+    while (pick) {
       calledGateway = true;
-      const outcome = await buyWithRetries(
-        deps.gateway,
-        {
-          credential: await deps.cipher.decrypt(account.credentialEnc),
-          invoiceId: row.invoiceId,
-          gamepassId: gamepass.id,
-          gamepassName: gamepass.name,
-          price: gamepass.price,
-          sellerId: gamepass.sellerId,
-          idempotencyKey,
-        },
-        deps.policy,
-      );
-
-      if (outcome.kind === 'no-answer') {
-        // The balance stays reserved until reconciliation says whether it was spent.
-        commit((tx, now, events) => {
-          purchases.settleAttempt(tx, idempotencyKey, 'unknown', outcome.lastError, now);
-          purchases.moveTransaction(tx, row.id, 'processing', { status: 'unknown', usedAccountId: account.id, usedAccount: account.username, error: unknownError }, now);
-          count('unknown');
-          events.push(rowEvent(row.invoiceId, 'unknown', now, { usedAccount: account.username, error: unknownError }), summaryEvent());
-        });
-        return true;
-      }
-
-      const result = outcome.result;
-      if (result.success) {
-        commit((tx, now, events) => {
-          purchases.settleAttempt(tx, idempotencyKey, 'completed', null, now);
-          purchases.moveTransaction(tx, row.id, 'processing', { status: 'completed', usedAccountId: account.id, usedAccount: account.username, error: null, completedAt: now }, now);
-          count('completed');
-          events.push(rowEvent(row.invoiceId, 'completed', now, { usedAccount: account.username }), summaryEvent());
-        });
-        return true;
-      }
-
-      const retryElsewhere = await settleRefusal(result.code, result.message, account, idempotencyKey, row, gamepass.price);
+      const retryElsewhere = await buy(claim, pick);
       if (!retryElsewhere) return true;
-      excluded.add(account.id);
+      excluded.add(pick.account.id);
+      pick = commit((now, events) => reserve(claim, excluded, now, events));
     }
+    return calledGateway;
+  }
+
+  /** Calls the gateway and records what it answered; true when the next account should try. */
+  async function buy(claim: Claim, pick: NonNullable<Pick>): Promise<boolean> {
+    const { row, gamepass } = claim;
+    const { account, idempotencyKey } = pick;
+    // Should this throw, the attempt stays in flight as far as anyone knows: the walk's end makes it unknown.
+    const outcome = await buyWithRetries(
+      deps.gateway,
+      {
+        credential: await credentialOf(account),
+        invoiceId: row.invoiceId,
+        gamepassId: gamepass.id,
+        gamepassName: gamepass.name,
+        price: gamepass.price,
+        sellerId: gamepass.sellerId,
+        idempotencyKey,
+      },
+      deps.policy,
+    );
+
+    if (outcome.kind === 'no-answer') {
+      // The balance stays reserved until reconciliation says whether it was spent.
+      commit((now, events) => {
+        purchases.settleAttempt(db, idempotencyKey, 'unknown', outcome.lastError, now);
+        purchases.moveTransaction(db, row.id, 'processing', { status: 'unknown', usedAccountId: account.id, usedAccount: account.username, error: unknownError }, now);
+        settle(events, row.invoiceId, 'unknown', now, { usedAccount: account.username, error: unknownError });
+      });
+      return false;
+    }
+    const result = outcome.result;
+    if (result.success) {
+      commit((now, events) => {
+        purchases.settleAttempt(db, idempotencyKey, 'completed', null, now);
+        purchases.completeTransaction(db, row.id, account, now);
+        settle(events, row.invoiceId, 'completed', now, { usedAccount: account.username });
+      });
+      return false;
+    }
+    return settleRefusal(result.code, result.message, claim, pick);
   }
 
   /** Records a refusal; answers true when the order should be tried with the next account. */
-  async function settleRefusal(code: RefusalCode, message: string, account: ChoosableAccount, idempotencyKey: string, row: PendingRow, price: number): Promise<boolean> {
+  async function settleRefusal(code: RefusalCode, message: string, claim: Claim, pick: NonNullable<Pick>): Promise<boolean> {
+    const { row, gamepass } = claim;
+    const { account, idempotencyKey } = pick;
     const error = `${code}: ${message}`;
-    if (code === 'INSUFFICIENT_FUNDS') {
-      const verified = await verifyQuietly(account);
-      commit((tx, now, events) => {
-        purchases.settleAttempt(tx, idempotencyKey, 'failed', error, now);
-        if (verified?.ok) purchases.setAccountState(tx, account.id, { robux: verified.robux, lastChecked: now }, now);
-        else purchases.refundBalance(tx, account.id, price, now);
-        syncAccounts(purchases.accountsForChoosing(tx), events);
-      });
-      return true;
-    }
-    if (code === 'INVALID_CREDENTIAL') {
-      commit((tx, now, events) => {
-        purchases.settleAttempt(tx, idempotencyKey, 'failed', error, now);
-        purchases.refundBalance(tx, account.id, price, now);
-        purchases.setAccountState(tx, account.id, { status: 'invalid' }, now);
-        syncAccounts(purchases.accountsForChoosing(tx), events);
-      });
-      return true;
-    }
-    commit((tx, now, events) => {
-      purchases.settleAttempt(tx, idempotencyKey, 'failed', error, now);
-      purchases.refundBalance(tx, account.id, price, now);
-      syncAccounts(purchases.accountsForChoosing(tx), events);
-      if (code === 'ALREADY_OWNED') {
-        // The customer has the pass: the order is done, and nothing was bought.
-        purchases.moveTransaction(tx, row.id, 'processing', { status: 'completed', error: null, completedAt: now }, now);
-        count('completed');
-        events.push(rowEvent(row.invoiceId, 'completed', now), summaryEvent());
-      } else if (code === 'RATE_LIMITED') {
-        purchases.moveTransaction(tx, row.id, 'processing', { status: 'pending' }, now);
-        count('skipped');
-        events.push(rowEvent(row.invoiceId, 'skipped', now, { error: messages.rateLimited }), summaryEvent());
-      } else {
-        purchases.moveTransaction(tx, row.id, 'processing', { status: 'failed', usedAccountId: account.id, usedAccount: account.username, error: message }, now);
-        count('failed');
-        events.push(rowEvent(row.invoiceId, 'failed', now, { usedAccount: account.username, error: message }), summaryEvent());
+    const verified = code === 'INSUFFICIENT_FUNDS' ? await verifyQuietly(account) : undefined;
+    return commit((now, events) => {
+      purchases.settleAttempt(db, idempotencyKey, 'failed', error, now);
+      if (verified?.ok) purchases.setAccountState(db, account.id, { robux: verified.robux, lastChecked: now }, now);
+      else purchases.refundBalance(db, account.id, gamepass.price, now);
+      if (code === 'INVALID_CREDENTIAL') purchases.setAccountState(db, account.id, { status: 'invalid' }, now);
+      syncAccounts(purchases.accountsForChoosing(db), events);
+      switch (code) {
+        case 'INSUFFICIENT_FUNDS':
+        case 'INVALID_CREDENTIAL':
+          return true;
+        case 'ALREADY_OWNED':
+          // The customer has the pass: the order is done, and nothing was bought.
+          purchases.completeTransaction(db, row.id, { id: null, username: null }, now);
+          settle(events, row.invoiceId, 'completed', now);
+          return false;
+        case 'RATE_LIMITED':
+          purchases.moveTransaction(db, row.id, 'processing', { status: 'pending' }, now);
+          settle(events, row.invoiceId, 'skipped', now, { error: messages.rateLimited });
+          return false;
+        default:
+          purchases.moveTransaction(db, row.id, 'processing', { status: 'failed', usedAccountId: account.id, usedAccount: account.username, error: message }, now);
+          settle(events, row.invoiceId, 'failed', now, { usedAccount: account.username, error: message });
+          return false;
       }
     });
-    return false;
   }
 
   async function sleepUnlessStopping(ms: number): Promise<void> {
     // Short slices, so a shutdown does not wait out a long delay.
     for (let left = ms; left > 0 && !deps.isStopping(); left -= 250) await deps.policy.sleep(Math.min(250, left));
   }
+}
+
+/** A macrotask turn: setImmediate where the runtime has it, else a zero timeout. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+function gamepassOf(row: PendingRow): Gamepass {
+  return { id: row.gamepassId!, name: row.gamepassName!, price: row.gamepassPrice!, sellerId: row.gamepassSellerId! };
+}
+
+function sameAs(seen: RunAccount | undefined, account: ChoosableAccount): boolean {
+  return seen !== undefined && seen.robux === account.robux && seen.status === account.status;
 }

@@ -27,7 +27,9 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (error instanceof GatewayTransientError || isAbort(error)) {
         throw new AppError(502, 'gateway_unavailable', 'The purchase gateway did not answer; nothing was changed. Try again shortly.');
       }
-      throw error;
+      // A gateway that refuses us (a wrong GATEWAY_SECRET, say) is the server's problem, not the
+      // caller's; its message names the path and status, never the credential.
+      throw new AppError(502, 'gateway_error', `The purchase gateway failed: ${error instanceof Error ? error.message : String(error)}. Nothing was changed.`);
     }
   }
 

@@ -1,53 +1,19 @@
 // The rows a purchase touches: claiming an order, reserving a balance, recording an attempt.
 // Every change is conditional on the state it expects, so a stale caller changes nothing.
+// Hot-path statements are prepared once per database handle: pass the root handle, also inside
+// a transaction.
 import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { preparedFor } from '../db/prepared.js';
 import { purchaseAttempts, stockAccounts, transactions, type AttemptOutcome, type TransactionStatus } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 
 export type AttemptRow = typeof purchaseAttempts.$inferSelect;
 
-export function pendingOldestFirst(tx: Db) {
-  return tx.select().from(transactions).where(eq(transactions.status, 'pending')).orderBy(asc(transactions.createdAt), asc(transactions.id)).all();
-}
+/** A placeholder where drizzle wants a value (a SET list). */
+const value = (name: string) => sql`${sql.placeholder(name)}`;
 
-export function transactionIdsWithStatus(tx: Db, status: TransactionStatus): number[] {
-  return tx
-    .select({ id: transactions.id })
-    .from(transactions)
-    .where(eq(transactions.status, status))
-    .orderBy(asc(transactions.id))
-    .all()
-    .map((row) => row.id);
-}
-
-/** Moves a transaction from one status to another, only if it is still in the first. */
-export function moveTransaction(
-  tx: Db,
-  id: number,
-  from: TransactionStatus | readonly TransactionStatus[],
-  to: {
-    status: TransactionStatus;
-    usedAccountId?: string | null;
-    usedAccount?: string | null;
-    error?: string | null;
-    completedAt?: number | null;
-    attemptsDelta?: number;
-  },
-  now: number,
-): boolean {
-  const fromList = typeof from === 'string' ? [from] : [...from];
-  const { attemptsDelta, ...fields } = to;
-  const moved = tx
-    .update(transactions)
-    .set({ ...fields, updatedAt: now, ...(attemptsDelta ? { attempts: sql`${transactions.attempts} + ${attemptsDelta}` } : {}) })
-    .where(and(eq(transactions.id, id), inArray(transactions.status, fromList)))
-    .returning({ id: transactions.id })
-    .all();
-  return moved.length === 1;
-}
-
-export function accountsForChoosing(tx: Db) {
-  return tx
+const statements = preparedFor((db) => ({
+  accounts: db
     .select({
       id: stockAccounts.id,
       username: stockAccounts.username,
@@ -58,22 +24,122 @@ export function accountsForChoosing(tx: Db) {
     })
     .from(stockAccounts)
     .orderBy(asc(stockAccounts.createdAt), asc(stockAccounts.id))
+    .prepare(),
+  claim: db
+    .update(transactions)
+    .set({ status: 'processing', updatedAt: value('now') })
+    .where(and(eq(transactions.id, value('id')), eq(transactions.status, 'pending')))
+    .returning({ id: transactions.id })
+    .prepare(),
+  countAttempt: db
+    .update(transactions)
+    .set({ attempts: sql`${transactions.attempts} + 1`, updatedAt: value('now') })
+    .where(eq(transactions.id, value('id')))
+    .prepare(),
+  complete: db
+    .update(transactions)
+    .set({ status: 'completed', usedAccountId: value('accountId'), usedAccount: value('username'), error: null, completedAt: value('now'), updatedAt: value('now') })
+    .where(and(eq(transactions.id, value('id')), eq(transactions.status, 'processing')))
+    .returning({ id: transactions.id })
+    .prepare(),
+  reserve: db
+    .update(stockAccounts)
+    .set({ robux: sql`${stockAccounts.robux} - ${value('price')}`, updatedAt: value('now') })
+    .where(and(eq(stockAccounts.id, value('id')), eq(stockAccounts.status, 'active'), gte(stockAccounts.robux, value('price'))))
+    .returning({ robux: stockAccounts.robux })
+    .prepare(),
+  insertAttempt: db
+    .insert(purchaseAttempts)
+    .values({
+      idempotencyKey: value('idempotencyKey'),
+      transactionId: value('transactionId'),
+      accountId: value('accountId'),
+      accountUsername: value('accountUsername'),
+      price: value('price'),
+      outcome: 'pending',
+      createdAt: value('now'),
+      updatedAt: value('now'),
+    })
+    .prepare(),
+  settleAttempt: db
+    .update(purchaseAttempts)
+    .set({ outcome: sql`${value('outcome')}`, error: value('error'), updatedAt: value('now') })
+    .where(eq(purchaseAttempts.idempotencyKey, value('key')))
+    .prepare(),
+  transactionStatus: db.select({ status: transactions.status }).from(transactions).where(eq(transactions.id, value('id'))).prepare(),
+}));
+
+export function pendingOldestFirst(db: Db) {
+  return db.select().from(transactions).where(eq(transactions.status, 'pending')).orderBy(asc(transactions.createdAt), asc(transactions.id)).all();
+}
+
+export function transactionIdsWithStatus(db: Db, status: TransactionStatus): number[] {
+  return db
+    .select({ id: transactions.id })
+    .from(transactions)
+    .where(eq(transactions.status, status))
+    .orderBy(asc(transactions.id))
+    .all()
+    .map((row) => row.id);
+}
+
+export function transactionStatus(db: Db, id: number): TransactionStatus | undefined {
+  return statements(db).transactionStatus.get({ id })?.status;
+}
+
+/** pending → processing, only while still pending: whoever claims it first processes it. */
+export function claimPending(db: Db, id: number, now: number): boolean {
+  return statements(db).claim.get({ id, now }) !== undefined;
+}
+
+/** One more purchase attempt of this transaction. */
+export function countAttempt(db: Db, id: number, now: number): void {
+  statements(db).countAttempt.run({ id, now });
+}
+
+/** processing → completed by this account, only while still processing. */
+export function completeTransaction(db: Db, id: number, account: { id: string | null; username: string | null }, now: number): boolean {
+  return statements(db).complete.get({ id, accountId: account.id, username: account.username, now }) !== undefined;
+}
+
+/** Moves a transaction from one status to another, only if it is still in the first. */
+export function moveTransaction(
+  db: Db,
+  id: number,
+  from: TransactionStatus | readonly TransactionStatus[],
+  to: {
+    status: TransactionStatus;
+    usedAccountId?: string | null;
+    usedAccount?: string | null;
+    error?: string | null;
+    completedAt?: number | null;
+  },
+  now: number,
+): boolean {
+  const fromList = typeof from === 'string' ? [from] : [...from];
+  const moved = db
+    .update(transactions)
+    .set({ ...to, updatedAt: now })
+    .where(and(eq(transactions.id, id), inArray(transactions.status, fromList)))
+    .returning({ id: transactions.id })
     .all();
+  return moved.length === 1;
+}
+
+export type ChoosableAccount = ReturnType<typeof accountsForChoosing>[number];
+
+export function accountsForChoosing(db: Db) {
+  return statements(db).accounts.all();
 }
 
 /** Takes the price off an active account's balance, only while the balance covers it. */
-export function reserveBalance(tx: Db, accountId: string, price: number, now: number): number | undefined {
-  return tx
-    .update(stockAccounts)
-    .set({ robux: sql`${stockAccounts.robux} - ${price}`, updatedAt: now })
-    .where(and(eq(stockAccounts.id, accountId), eq(stockAccounts.status, 'active'), gte(stockAccounts.robux, price)))
-    .returning({ robux: stockAccounts.robux })
-    .get()?.robux;
+export function reserveBalance(db: Db, accountId: string, price: number, now: number): number | undefined {
+  return statements(db).reserve.get({ id: accountId, price, now })?.robux;
 }
 
 /** Gives a reserved price back; answers the account's new balance and status, if it still exists. */
-export function refundBalance(tx: Db, accountId: string, price: number, now: number) {
-  return tx
+export function refundBalance(db: Db, accountId: string, price: number, now: number) {
+  return db
     .update(stockAccounts)
     .set({ robux: sql`${stockAccounts.robux} + ${price}`, updatedAt: now })
     .where(eq(stockAccounts.id, accountId))
@@ -81,8 +147,8 @@ export function refundBalance(tx: Db, accountId: string, price: number, now: num
     .get();
 }
 
-export function setAccountState(tx: Db, accountId: string, state: { robux?: number; status?: 'active' | 'inactive' | 'invalid'; lastChecked?: number }, now: number) {
-  return tx
+export function setAccountState(db: Db, accountId: string, state: { robux?: number; status?: 'active' | 'inactive' | 'invalid'; lastChecked?: number }, now: number) {
+  return db
     .update(stockAccounts)
     .set({ ...state, updatedAt: now })
     .where(eq(stockAccounts.id, accountId))
@@ -91,25 +157,25 @@ export function setAccountState(tx: Db, accountId: string, state: { robux?: numb
 }
 
 export function insertAttempt(
-  tx: Db,
+  db: Db,
   attempt: { idempotencyKey: string; transactionId: number; accountId: string; accountUsername: string; price: number },
   now: number,
 ): void {
-  tx.insert(purchaseAttempts).values({ ...attempt, outcome: 'pending', createdAt: now, updatedAt: now }).run();
+  statements(db).insertAttempt.run({ ...attempt, now });
 }
 
-export function settleAttempt(tx: Db, idempotencyKey: string, outcome: AttemptOutcome, error: string | null, now: number): void {
-  tx.update(purchaseAttempts).set({ outcome, error, updatedAt: now }).where(eq(purchaseAttempts.idempotencyKey, idempotencyKey)).run();
+export function settleAttempt(db: Db, idempotencyKey: string, outcome: AttemptOutcome, error: string | null, now: number): void {
+  statements(db).settleAttempt.run({ key: idempotencyKey, outcome, error, now });
 }
 
-export function latestAttemptFor(tx: Db, transactionId: number): AttemptRow | undefined {
-  return tx.select().from(purchaseAttempts).where(eq(purchaseAttempts.transactionId, transactionId)).orderBy(desc(purchaseAttempts.id)).limit(1).get();
+export function latestAttemptFor(db: Db, transactionId: number): AttemptRow | undefined {
+  return db.select().from(purchaseAttempts).where(eq(purchaseAttempts.transactionId, transactionId)).orderBy(desc(purchaseAttempts.id)).limit(1).get();
 }
 
 /** True while a purchase with this account is in flight (its attempt not yet settled). */
-export function hasAttemptInFlight(tx: Db, accountId: string): boolean {
+export function hasAttemptInFlight(db: Db, accountId: string): boolean {
   return (
-    tx
+    db
       .select({ id: purchaseAttempts.id })
       .from(purchaseAttempts)
       .where(and(eq(purchaseAttempts.accountId, accountId), eq(purchaseAttempts.outcome, 'pending')))
