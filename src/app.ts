@@ -1,5 +1,5 @@
 // createApp(deps) → the Hono app. Web-standard only: no node:* imports, no driver, no port.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -13,6 +13,9 @@ import type { Logger } from './logger.js';
 import { createAutoPurchase, type AutoPurchase, type EngineOptions } from './engine/auto-purchase.js';
 import { authRoutes } from './routes/auth.js';
 import { autoPurchaseRoutes } from './routes/auto-purchase.js';
+import { runEventsRoutes } from './routes/run-events.js';
+import { createRunHub, type RunHub } from './stream/run-hub.js';
+import { createStreamTicker } from './stream/stream-ticker.js';
 import { healthRoutes } from './routes/health.js';
 import { stockAccountRoutes } from './routes/stock-accounts.js';
 import { transactionRoutes } from './routes/transactions.js';
@@ -28,8 +31,12 @@ export interface AppDeps {
   cipher: CredentialCipher;
   /** The resolved admin token (from ADMIN_TOKEN or the data folder). */
   adminToken: string;
+  /** The stream hub, whose `notify` the engine calls after each append; built when not given. */
+  hub?: RunHub;
   /** The auto-purchase engine; built from the other dependencies when not given. */
   engine?: AutoPurchase;
+  /** Closes a request's connection at once (a stalled stream); the Node entry supplies it. */
+  abortConnection?: (c: Context) => void;
 }
 
 export function engineOptionsOf(config: Config): EngineOptions {
@@ -47,7 +54,11 @@ export function createApp(deps: AppDeps): Hono {
   const auth = createAdminAuth(deps.adminToken);
   const accounts = createAccountService({ db, gateway, cipher, clock, gatewayTimeoutMs: config.gatewayTimeoutMs });
   const orders = createOrderService({ db, clock });
-  const engine = deps.engine ?? createAutoPurchase({ db, gateway, cipher, clock, logger, options: engineOptionsOf(config) });
+  const hub = deps.hub ?? createRunHub(db, logger);
+  const engine =
+    deps.engine ?? createAutoPurchase({ db, gateway, cipher, clock, logger, options: engineOptionsOf(config), onAppend: hub.notify });
+  // Stalls and heartbeats are measured in real time, whatever clock the domain uses.
+  const ticker = createStreamTicker({ heartbeatMs: config.heartbeatMs, stallMs: config.streamStallMs, now: Date.now });
 
   const app = new Hono();
   app.use(requestLog(logger));
@@ -70,6 +81,7 @@ export function createApp(deps: AppDeps): Hono {
   stockAccountRoutes(app, accounts, engine);
   transactionRoutes(app, orders, engine);
   autoPurchaseRoutes(app, db, engine);
+  runEventsRoutes(app, { db, hub, ticker, now: Date.now, abortConnection: deps.abortConnection });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

@@ -16,6 +16,7 @@ import { createLogger } from './logger.js';
 import { holderAlive, processHolder } from './node/holder.js';
 import { keptSecret } from './node/secret-files.js';
 import { seedDemoOrders } from './services/demo-orders.js';
+import { createRunHub } from './stream/run-hub.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const parsed = parseConfig(env);
@@ -42,6 +43,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const credentialKey = config.credentialKey ?? keptSecret(dataDir, 'credential-key', generateCredentialKey).value;
   const cipher = await createCredentialCipher(credentialKey);
 
+  const hub = createRunHub(database.db, logger);
   const engine = createAutoPurchase({
     db: database.db,
     gateway,
@@ -51,8 +53,21 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     options: engineOptionsOf(config),
     holder: processHolder(),
     holderAlive,
+    onAppend: hub.notify,
   });
-  const app = createApp({ db: database.db, gateway, clock: systemClock, config, logger, cipher, adminToken: token.value, engine });
+  const app = createApp({
+    db: database.db,
+    gateway,
+    clock: systemClock,
+    config,
+    logger,
+    cipher,
+    adminToken: token.value,
+    engine,
+    hub,
+    // @hono/node-server hands the Node response over as c.env.outgoing: a stalled stream's socket is destroyed.
+    abortConnection: (c) => (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy(),
+  });
   const seeded = gateway.kind === 'sandbox' ? seedDemoOrders(database.db, systemClock) : 0;
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {

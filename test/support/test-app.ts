@@ -7,6 +7,7 @@ import { createCredentialCipher, generateCredentialKey } from '../../src/domain/
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { createSandboxGateway, type SandboxGateway } from '../../src/gateway/sandbox.js';
 import { createLogger } from '../../src/logger.js';
+import { createRunHub } from '../../src/stream/run-hub.js';
 
 export const testToken = 'test-admin-token-0123456789abcdef';
 
@@ -31,6 +32,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
   let now = options.now ?? Date.parse('2026-11-27T12:00:00Z');
   const clock = { now: () => now };
   const cipher = await createCredentialCipher(generateCredentialKey());
+  const hub = createRunHub(database.db, logger, { watchMs: 20 });
   const engine = createAutoPurchase({
     db: database.db,
     gateway,
@@ -38,9 +40,12 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     clock,
     logger,
     options: { ...engineOptionsOf(config), backoffBaseMs: 1, maxBackoffMs: 5, maxRetryAfterMs: 5, ...options.engine },
-    onAppend: options.onAppend,
+    onAppend: (sessionId, seq) => {
+      hub.notify(sessionId, seq);
+      options.onAppend?.(sessionId, seq);
+    },
   });
-  const app = createApp({ db: database.db, gateway, clock, config, logger, cipher, adminToken: testToken, engine });
+  const app = createApp({ db: database.db, gateway, clock, config, logger, cipher, adminToken: testToken, engine, hub });
   const auth = { authorization: `Bearer ${testToken}` };
 
   /** A JSON request with the admin's bearer token; `body` is sent as JSON when given. */
@@ -64,6 +69,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     sqlite: database.sqlite,
     gateway,
     engine,
+    hub,
     cipher,
     log,
     config,

@@ -1,0 +1,69 @@
+// GET /api/auto-purchase/progress/:sessionId/events: the live progress stream (SPEC §5).
+import type { Context, Hono } from 'hono';
+import type { Db } from '../db/types.js';
+import { runEventsAfter, runRow, runSnapshot } from '../engine/run-store.js';
+import { badRequest, notFound } from '../http/app-error.js';
+import { resource } from '../http/resource.js';
+import { eventFrame, sseHeaders } from '../stream/frames.js';
+import type { RunHub } from '../stream/run-hub.js';
+import { openRunStream } from '../stream/run-stream.js';
+import type { StreamTicker } from '../stream/stream-ticker.js';
+
+export interface RunEventsDeps {
+  db: Db;
+  hub: RunHub;
+  ticker: StreamTicker;
+  now(): number;
+  maxUnsentBytes?: number;
+  /** Closes the request's connection at once; supplied by the runtime's entry (a no-op elsewhere). */
+  abortConnection?: (c: Context) => void;
+}
+
+export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
+  resource(app, '/api/auto-purchase/progress/:sessionId/events', {
+    GET: (c) => {
+      const sessionId = c.req.param('sessionId')!;
+      // EventSource resends the header on reconnect, so it wins over the query of the first request.
+      const lastEventId = parseEventId(c.req.header('last-event-id') ?? c.req.query('lastEventId'));
+      const run = runRow(deps.db, sessionId);
+      if (!run) throw notFound('Run');
+      const ended = run.status !== 'running';
+      if (lastEventId !== undefined && ended && lastEventId >= run.lastSeq) {
+        // Everything was sent: 204 tells EventSource clients to stop reconnecting.
+        return c.body(null, 204);
+      }
+      const resumable =
+        lastEventId !== undefined &&
+        lastEventId <= run.lastSeq &&
+        (lastEventId === run.lastSeq || runEventsAfter(deps.db, sessionId, lastEventId, 1)[0]?.seq === lastEventId + 1);
+      let start: { seq: number; snapshot?: Uint8Array; ended?: boolean };
+      if (resumable) {
+        start = { seq: lastEventId };
+      } else {
+        const found = runSnapshot(deps.db, sessionId);
+        if (!found) throw notFound('Run');
+        start = {
+          seq: found.seq,
+          snapshot: eventFrame(found.seq, 'snapshot', JSON.stringify(found.snapshot)),
+          ended: found.snapshot.status !== 'running',
+        };
+      }
+      const body = openRunStream({
+        hub: deps.hub,
+        ticker: deps.ticker,
+        sessionId,
+        start,
+        now: deps.now,
+        maxUnsentBytes: deps.maxUnsentBytes,
+        abortConnection: deps.abortConnection ? () => deps.abortConnection!(c) : undefined,
+      });
+      return new Response(body, { status: 200, headers: sseHeaders });
+    },
+  });
+}
+
+function parseEventId(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,15}$/.test(text.trim())) throw badRequest('invalid_event_id', 'Last-Event-ID / lastEventId must be a non-negative integer');
+  return Number(text.trim());
+}

@@ -1,0 +1,122 @@
+// One SSE connection to one run: a ReadableStream (Web standard) that keeps only its cursor, the
+// last seq it sent. When the hub wakes it, it sends what lies after the cursor, from the shared
+// window or, when behind it, from the database; it never writes past the stream's byte budget,
+// so a slow client holds no growing queue, and one stalled too long is cut and resumes by id.
+import { concatFrames, pingFrame, retryFrame } from './frames.js';
+import type { RunHub } from './run-hub.js';
+import type { StreamTicker } from './stream-ticker.js';
+
+export interface RunStreamOptions {
+  hub: RunHub;
+  ticker: StreamTicker;
+  sessionId: string;
+  /** What the stream opens with: a snapshot frame at its seq, or nothing before the events after `seq`. */
+  start: { seq: number; snapshot?: Uint8Array; ended?: boolean };
+  now(): number;
+  /** Bytes the stream may hold unsent before it stops writing (its queue's high-water mark). */
+  maxUnsentBytes?: number;
+  /** Closes the underlying connection at once (the Node entry destroys the socket). */
+  abortConnection?: () => void;
+  onClose?: () => void;
+}
+
+export const defaultMaxUnsentBytes = 256 * 1024;
+
+export function openRunStream(options: RunStreamOptions): ReadableStream<Uint8Array> {
+  const { hub, ticker, sessionId } = options;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let cursor = options.start.seq;
+  let closed = false;
+  let stalled: number | undefined;
+  let subscription: ReturnType<RunHub['subscribe']> | undefined;
+
+  const release = () => {
+    if (closed) return;
+    closed = true;
+    subscription?.unsubscribe();
+    ticker.remove(handle);
+    options.onClose?.();
+  };
+  const finish = () => {
+    if (closed) return;
+    release();
+    controller.close();
+  };
+  const room = () => (controller.desiredSize ?? 0) > 0;
+
+  let pumping = false;
+  /** Sends everything after the cursor that fits. */
+  const pump = () => {
+    // enqueue() may call pull() at once, which pumps: the outer loop goes on instead.
+    if (closed || !subscription || pumping) return;
+    pumping = true;
+    try {
+      send(subscription.feed);
+    } finally {
+      pumping = false;
+    }
+  };
+
+  const send = (feed: ReturnType<RunHub['subscribe']>['feed']) => {
+    while (room()) {
+      const last = feed.lastSeq();
+      if (cursor >= last) break;
+      const frames = feed.framesAfter(cursor) ?? hub.readFrames(sessionId, cursor, last);
+      if (frames.length === 0 || frames[0]!.seq !== cursor + 1) {
+        // Rows behind the cursor were deleted under it: the client resumes and gets a snapshot.
+        abort('gap');
+        return;
+      }
+      const lastFrame = frames[frames.length - 1]!;
+      cursor = lastFrame.seq;
+      controller.enqueue(concatFrames(frames.map((frame) => frame.bytes)));
+      if (lastFrame.type === 'end') {
+        finish();
+        return;
+      }
+    }
+    stalled = room() || cursor >= feed.lastSeq() ? undefined : (stalled ?? options.now());
+  };
+
+  const abort = (reason: string) => {
+    if (closed) return;
+    release();
+    controller.error(new Error(`stream closed: ${reason}`));
+    options.abortConnection?.();
+  };
+
+  const handle = {
+    ping: () => {
+      if (closed) return;
+      if (room()) controller.enqueue(pingFrame);
+      else stalled ??= options.now();
+    },
+    stalledSince: () => stalled,
+    abort,
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        controller.enqueue(retryFrame(3000));
+        if (options.start.snapshot) controller.enqueue(options.start.snapshot);
+        if (options.start.ended) {
+          finish();
+          return;
+        }
+        subscription = hub.subscribe(sessionId, { wake: pump });
+        ticker.add(handle);
+        pump();
+      },
+      pull() {
+        stalled = undefined;
+        pump();
+      },
+      cancel() {
+        release();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: options.maxUnsentBytes ?? defaultMaxUnsentBytes }),
+  );
+}
