@@ -17,6 +17,7 @@ import { holderAlive, processHolder } from './node/holder.js';
 import { keptSecret } from './node/secret-files.js';
 import { seedDemoOrders } from './services/demo-orders.js';
 import { createRunHub } from './stream/run-hub.js';
+import { startCleanupJob } from './jobs/cleanup.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const parsed = parseConfig(env);
@@ -69,6 +70,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     abortConnection: (c) => (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy(),
   });
   const seeded = gateway.kind === 'sandbox' ? seedDemoOrders(database.db, systemClock) : 0;
+  const stopCleanup = startCleanupJob({
+    db: database.db,
+    clock: systemClock,
+    logger,
+    intervalMs: config.cleanupIntervalMs,
+    policy: { progressRetentionMs: config.progressRetentionMs, historyRetentionMs: config.historyRetentionMs },
+  });
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${info.port}/`;
@@ -95,6 +103,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: closing`);
+    stopCleanup();
     server.close();
     // Idle keep-alive sockets would hold close() open; open streams end here too.
     if ('closeAllConnections' in server) server.closeAllConnections();
