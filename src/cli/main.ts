@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// `autopurchase serve | watch <sessionId> | run [--account ID]` (SPEC §9).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { watchRun } from './watch.js';
+
+const usage = `usage:
+  autopurchase serve                       start the server (what npm start runs)
+  autopurchase watch <sessionId> [--json]  follow a run live
+  autopurchase run [--account ID] [--json] start a run and follow it
+options: --url URL (or AUTOPURCHASE_URL, default http://localhost:3000)
+         --token TOKEN (or ADMIN_TOKEN, else ./data/admin-token)`;
+
+export async function cli(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        account: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`autopurchase: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return 2;
+  }
+  const [command, ...rest] = parsed.positionals;
+  const { values } = parsed;
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (command === 'serve' && rest.length === 0) {
+    await import('../main.js');
+    return -1;
+  }
+  const url = values.url ?? process.env.AUTOPURCHASE_URL ?? 'http://localhost:3000';
+  const token = values.token ?? process.env.ADMIN_TOKEN ?? tokenFromDataFolder();
+  const out = (line: string) => console.log(line);
+  const err = (line: string) => console.error(line);
+  if ((command === 'watch' && rest.length === 1) || (command === 'run' && rest.length === 0)) {
+    if (!token) {
+      err('autopurchase: no admin token: pass --token or set ADMIN_TOKEN');
+      return 2;
+    }
+    let sessionId = rest[0];
+    if (command === 'run') {
+      const started = await startRun(url, token, values.account);
+      if ('error' in started) {
+        err(`autopurchase: ${started.error}`);
+        return 2;
+      }
+      sessionId = started.sessionId;
+      if (!values.json) out(`Started run ${sessionId}`);
+    }
+    return watchRun({ url, token, sessionId: sessionId!, json: values.json, out, err });
+  }
+  err(usage);
+  return 2;
+}
+
+async function startRun(url: string, token: string, account: string | undefined): Promise<{ sessionId: string } | { error: string }> {
+  try {
+    const res = await fetch(`${url.replace(/\/$/, '')}/api/auto-purchase`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(account ? { stockAccountId: account } : {}),
+    });
+    const body = (await res.json().catch(() => ({}))) as { sessionId?: string; error?: { message?: string } };
+    if (res.status !== 202 || !body.sessionId) return { error: `the server answered HTTP ${res.status}: ${body.error?.message ?? 'no run started'}` };
+    return { sessionId: body.sessionId };
+  } catch (error) {
+    return { error: `cannot reach ${url}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+function tokenFromDataFolder(): string | undefined {
+  try {
+    return readFileSync(resolve(process.env.DATABASE_PATH ? resolve(process.env.DATABASE_PATH, '..') : 'data', 'admin-token'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const code = await cli(process.argv.slice(2));
+// `serve` keeps running; every other command exits with its code.
+if (code >= 0) process.exit(code);
