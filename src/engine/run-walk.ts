@@ -255,7 +255,8 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
       const verified = await verifyQuietly(account);
       if (!verified) continue;
       commit((now, events) => {
-        purchases.setAccountState(db, account.id, verified.ok ? { robux: verified.robux, lastChecked: now } : { status: 'invalid', lastChecked: now }, now);
+        if (verified.ok) purchases.storeGatewayBalance(db, account.id, verified.robux, now);
+        else purchases.setAccountState(db, account.id, { status: 'invalid', lastChecked: now }, now);
         syncAccounts(purchases.accountsForChoosing(db), events);
       });
       updated++;
@@ -390,7 +391,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     const verified = code === 'INSUFFICIENT_FUNDS' ? await verifyQuietly(account) : undefined;
     return commit((now, events) => {
       purchases.settleAttempt(db, idempotencyKey, 'failed', error, now);
-      if (verified?.ok) purchases.setAccountState(db, account.id, { robux: verified.robux, lastChecked: now }, now);
+      if (verified?.ok) purchases.storeGatewayBalance(db, account.id, verified.robux, now);
       else purchases.refundBalance(db, account.id, gamepass.price, now);
       if (code === 'INVALID_CREDENTIAL') purchases.setAccountState(db, account.id, { status: 'invalid' }, now);
       syncAccounts(purchases.accountsForChoosing(db), events);

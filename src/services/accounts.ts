@@ -6,6 +6,7 @@ import type { Db } from '../db/types.js';
 import type { CredentialCipher } from '../domain/credential-cipher.js';
 import { GatewayTransientError, type Gateway, type VerifyResult } from '../gateway/gateway.js';
 import * as store from '../stores/accounts.js';
+import { storeGatewayBalance } from '../stores/purchases.js';
 
 export interface AccountServiceDeps {
   db: Db;
@@ -42,17 +43,23 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!verified.ok) throw rejectedCredential(verified.message);
       const now = clock.now();
       const id = crypto.randomUUID();
-      const account = store.upsertAccountByUser(db, {
+      const credentialEnc = await cipher.encrypt(credential);
+      const account = db.transaction((tx) => {
+        const row = store.upsertAccountByUser(tx, {
         id,
         userId: verified.userId,
         username: verified.username,
         displayName: verified.displayName,
         robux: verified.robux,
         status: 'active',
-        credentialEnc: await cipher.encrypt(credential),
+        credentialEnc,
         lastChecked: now,
         createdAt: now,
         updatedAt: now,
+        });
+        // Purchases in flight with this account are not in the gateway's reading yet.
+        storeGatewayBalance(tx, row.id, verified.robux, now);
+        return store.accountById(tx, row.id)!;
       });
       return { account, created: account.id === id };
     },
@@ -86,17 +93,19 @@ export function createAccountService(deps: AccountServiceDeps) {
         );
       }
       const status: AccountStatus = input.status ?? (account.status === 'invalid' ? 'active' : account.status);
-      return (
-        store.updateAccount(db, id, {
+      const credentialEnc = input.credential !== undefined ? await cipher.encrypt(input.credential) : undefined;
+      return db.transaction((tx) => {
+        const updated = store.updateAccount(tx, id, {
           username: verified.username,
           displayName: verified.displayName,
-          robux: verified.robux,
           status,
-          ...(input.credential !== undefined ? { credentialEnc: await cipher.encrypt(input.credential) } : {}),
-          lastChecked: now,
+          ...(credentialEnc !== undefined ? { credentialEnc } : {}),
           updatedAt: now,
-        }) ?? gone()
-      );
+        });
+        if (!updated) gone();
+        storeGatewayBalance(tx, id, verified.robux, now);
+        return store.accountById(tx, id)!;
+      });
     },
 
     remove(id: string): void {

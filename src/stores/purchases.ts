@@ -172,6 +172,31 @@ export function latestAttemptFor(db: Db, transactionId: number): AttemptRow | un
   return db.select().from(purchaseAttempts).where(eq(purchaseAttempts.transactionId, transactionId)).orderBy(desc(purchaseAttempts.id)).limit(1).get();
 }
 
+/**
+ * The robux held back on an account for purchases nobody has settled yet: in flight (`pending`)
+ * or `unknown`. Reserved when the attempt was stored, given back only when the gateway says the
+ * purchase did not happen.
+ */
+export function outstandingReservations(db: Db, accountId: string): number {
+  return (
+    db
+      .select({ total: sql<number>`coalesce(sum(${purchaseAttempts.price}), 0)` })
+      .from(purchaseAttempts)
+      .where(and(eq(purchaseAttempts.accountId, accountId), inArray(purchaseAttempts.outcome, ['pending', 'unknown'])))
+      .get()?.total ?? 0
+  );
+}
+
+/**
+ * The balance to store from a gateway reading: the reading less what is still reserved, since the
+ * gateway may not count those purchases yet. Money is reserved, not assumed; the next reading
+ * after they settle puts the balance right.
+ */
+export function storeGatewayBalance(db: Db, accountId: string, gatewayRobux: number, now: number) {
+  const robux = Math.max(0, gatewayRobux - outstandingReservations(db, accountId));
+  return setAccountState(db, accountId, { robux, lastChecked: now }, now);
+}
+
 /** True while a purchase with this account is in flight (its attempt not yet settled). */
 export function hasAttemptInFlight(db: Db, accountId: string): boolean {
   return (
