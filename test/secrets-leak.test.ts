@@ -47,6 +47,10 @@ describe('secrets never leave', () => {
     expect(stored).toHaveLength(1);
     expect(t.log.length).toBeGreaterThanOrEqual(17);
 
+    // Every event of the runs the session started, as the stream would send them.
+    const events = t.sqlite.prepare('select type, data from run_events').all() as { type: string; data: string }[];
+    expect(events.length).toBeGreaterThan(10);
+    transcript.push(...events.map((e) => `${e.type} ${e.data}`));
     const everything = [...transcript, ...t.log].join('\n');
     for (const secret of [...credentials, testToken]) {
       expect(everything).not.toContain(secret);
