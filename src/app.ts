@@ -14,6 +14,7 @@ import { createAutoPurchase, type AutoPurchase, type EngineOptions } from './eng
 import { authRoutes } from './routes/auth.js';
 import { autoPurchaseRoutes } from './routes/auto-purchase.js';
 import { runEventsRoutes } from './routes/run-events.js';
+import { statsRoutes } from './routes/stats.js';
 import { createRunHub, type RunHub } from './stream/run-hub.js';
 import { createStreamTicker } from './stream/stream-ticker.js';
 import { healthRoutes } from './routes/health.js';
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps): Hono {
   stockAccountRoutes(app, accounts, engine);
   transactionRoutes(app, orders, engine);
   autoPurchaseRoutes(app, db, engine);
+  statsRoutes(app, db, clock);
   runEventsRoutes(app, { db, hub, ticker, now: Date.now, abortConnection: deps.abortConnection });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));

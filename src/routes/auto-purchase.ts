@@ -9,21 +9,16 @@ import { notFound } from '../http/app-error.js';
 import { decodeCursor, limitSchema, pageOf } from '../http/paging.js';
 import { checked, readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
+import { endOfDayIfDateOnly, isoDateParam } from '../http/dates.js';
 
 export const triggerBody = v.strictObject({
   stockAccountId: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
 });
 
-const isoDate = v.pipe(
-  v.string(),
-  v.check((text) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) && !Number.isNaN(Date.parse(text)), 'must be an ISO-8601 date or date-time'),
-  v.transform((text) => Date.parse(text)),
-);
-
 const sessionsQuery = v.strictObject({
   status: v.optional(v.union([v.literal(''), v.picklist(runStatuses)], `must be one of: ${runStatuses.join(', ')}`)),
-  from: v.optional(isoDate),
-  to: v.optional(isoDate),
+  from: v.optional(isoDateParam),
+  to: v.optional(isoDateParam),
   stockAccountId: v.optional(v.string()),
   cursor: v.optional(v.string()),
   limit: limitSchema,
@@ -48,8 +43,7 @@ export function autoPurchaseRoutes(app: Hono, db: Db, engine: AutoPurchase): voi
   resource(app, '/api/auto-purchase/sessions', {
     GET: (c) => {
       const query = checked(sessionsQuery, c.req.query(), 'query');
-      // A date-only `to` means the whole of that day.
-      const to = query.to !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(c.req.query('to') ?? '') ? query.to + 86_399_999 : query.to;
+      const to = query.to === undefined ? undefined : endOfDayIfDateOnly(c.req.query('to')!, query.to);
       const before = query.cursor === undefined ? undefined : (decodeCursor(query.cursor, ['number', 'string']) as [number, string]);
       const rows = runsNewestFirst(db, {
         status: query.status || undefined,
