@@ -88,7 +88,7 @@ function floorRun() {
     const now = Date.now();
     sqlite.prepare("insert into stock_accounts values ('a', 1, 'bench', 'Bench', ?, 'active', 'x', ?, ?, ?)").run(orders * 10, now, now, now);
     sqlite.prepare("insert into runs (session_id, status, current_step, start_time, created_at) values ('s', 'running', '', ?, ?)").run(now, now);
-    sqlite.prepare("insert into run_lease values (1, 's', 'me', ?)").run(now + 30_000);
+    sqlite.prepare("insert into run_lease (id, session_id, holder, expires_at) values (1, 's', 'me', ?)").run(now + 30_000);
     sqlite.prepare("insert into run_accounts values ('s', 0, 'a', 'bench', ?, 'active')").run(orders * 10);
     const rows = sqlite.prepare("select id, invoice_id from transactions where status = 'pending' order by created_at, id").all() as { id: number; invoice_id: string }[];
     const insertRunRow = sqlite.prepare("insert into run_transactions values ('s', ?, ?, 'x', 10, 'pending', null, null, ?)");

@@ -1,5 +1,5 @@
 // createApp(deps) → the Hono app. Web-standard only: no node:* imports, no driver, no port.
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -38,6 +38,8 @@ export interface AppDeps {
   engine?: AutoPurchase;
   /** Closes a request's connection at once (a stalled stream); the Node entry supplies it. */
   abortConnection?: (c: Context) => void;
+  /** Serves the built admin client for every non-API GET (the runtime's static files). */
+  clientAssets?: MiddlewareHandler;
 }
 
 export function engineOptionsOf(config: Config): EngineOptions {
@@ -84,6 +86,11 @@ export function createApp(deps: AppDeps): Hono {
   autoPurchaseRoutes(app, db, engine);
   statsRoutes(app, db, clock);
   runEventsRoutes(app, { db, hub, ticker, now: Date.now, abortConnection: deps.abortConnection });
+
+  if (deps.clientAssets) {
+    const assets = deps.clientAssets;
+    app.get('*', (c, next) => (c.req.path.startsWith('/api/') || c.req.path === '/api' ? next() : assets(c, next)));
+  }
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

@@ -13,11 +13,13 @@ import type { Gateway } from './gateway/gateway.js';
 import { createHttpGateway } from './gateway/http.js';
 import { createSandboxGateway } from './gateway/sandbox.js';
 import { createLogger } from './logger.js';
+import { clientAssets, clientDirectory } from './node/client-assets.js';
 import { holderAlive, processHolder } from './node/holder.js';
 import { keptSecret } from './node/secret-files.js';
 import { seedDemoOrders } from './services/demo-orders.js';
 import { createRunHub } from './stream/run-hub.js';
 import { startCleanupJob } from './jobs/cleanup.js';
+import { createRunWebhook } from './jobs/run-webhook.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const parsed = parseConfig(env);
@@ -45,6 +47,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const cipher = await createCredentialCipher(credentialKey);
 
   const hub = createRunHub(database.db, logger);
+  const webhook = config.notifyWebhookUrl ? createRunWebhook({ url: config.notifyWebhookUrl, logger }) : undefined;
   const engine = createAutoPurchase({
     db: database.db,
     gateway,
@@ -55,8 +58,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     holder: processHolder(),
     holderAlive,
     onAppend: hub.notify,
+    onRunEnd: webhook ? (overview) => void webhook(overview) : undefined,
   });
+  const client = clientDirectory();
+  if (!client) logger.warn('the admin client is not built (npm run build): only the API is served');
   const app = createApp({
+    clientAssets: client ? clientAssets(client) : undefined,
     db: database.db,
     gateway,
     clock: systemClock,
@@ -98,12 +105,19 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     fail(`cannot listen on ${config.host}:${config.port}: ${error.message}`);
   });
 
+  // A run whose process died while this one runs (a sibling on the same file) is ended here too.
+  const sweep = setInterval(() => {
+    engine.recover().catch((error: unknown) => logger.error(`recovery sweep failed: ${error instanceof Error ? error.message : String(error)}`));
+  }, 15_000);
+  sweep.unref();
+
   let stopping = false;
   shutdown = (signal) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: closing`);
     stopCleanup();
+    clearInterval(sweep);
     server.close();
     // Idle keep-alive sockets would hold close() open; open streams end here too.
     if ('closeAllConnections' in server) server.closeAllConnections();

@@ -2,8 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runLease } from '../src/db/schema.js';
 import { createAutoPurchase } from '../src/engine/auto-purchase.js';
-import { appendEvents, insertRun } from '../src/engine/run-store.js';
-import { addAccount, addOrder, dbAccount, dbTransaction, gamepass, snapshotOf, stepsOf } from './support/run-fixtures.js';
+import { emptyRun, foldEvents } from '../src/domain/fold.js';
+import { appendEvents, headerOf, insertRun, runRow } from '../src/engine/run-store.js';
+import { addAccount, addOrder, dbAccount, dbTransaction, eventsOf, gamepass, snapshotOf, stepsOf } from './support/run-fixtures.js';
 import { buildTestApp, type TestApp } from './support/test-app.js';
 
 /** Leaves the database as a process killed mid-purchase would: a running run, its lease, an order processing. */
@@ -82,6 +83,43 @@ describe('one run at a time', () => {
     ]);
   });
 
+  it('a trigger during a run makes it look again before it ends: a retried order and an order it skipped are bought in the same run', async () => {
+    await addOrder(t, 'INV-FAIL', gamepass(100, 'Retired [NOT_FOR_SALE]'));
+    await addAccount(t, 'alice', 300);
+    await t.engine.idle();
+    expect(dbTransaction(t, 'INV-FAIL').status).toBe('failed');
+    t.sqlite.prepare("update transactions set gamepass_name = 'Back on sale' where invoice_id = 'INV-FAIL'").run();
+    await addOrder(t, 'INV-BIG', gamepass(800));
+    await addOrder(t, 'INV-LAST', gamepass(100));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const buy = t.gateway.buyPass.bind(t.gateway);
+    t.gateway.buyPass = async (request, options) => {
+      if (request.invoiceId === 'INV-LAST') await gate;
+      return buy(request, options);
+    };
+    const sessionId = (await t.api('POST', '/api/auto-purchase', {})).json.sessionId;
+    while (!stepsOf(t, sessionId).includes('Processing transaction 2/2: INV-LAST')) await new Promise((r) => setTimeout(r, 5));
+    expect(snapshotOf(t, sessionId).transactions[0]).toMatchObject({ invoiceId: 'INV-BIG', status: 'skipped' });
+    // During the run: a retry, and an account that covers the order it skipped.
+    const retried = await t.api('POST', `/api/transactions/${dbTransaction(t, 'INV-FAIL').id}/retry`);
+    expect(retried.json.autoPurchase.sessionId).toBe(sessionId);
+    const bob = await t.api('POST', '/api/admin/stock-accounts', { robloxCookie: 'sandbox:bob:1000' });
+    expect(bob.json.autoPurchase.sessionId).toBe(sessionId);
+    release();
+    await t.engine.idle();
+    const snapshot = snapshotOf(t, sessionId);
+    expect(snapshot.status).toBe('completed');
+    expect(snapshot.transactions.map((r) => [r.invoiceId, r.status, r.usedAccount])).toEqual([
+      ['INV-BIG', 'completed', 'bob'],
+      ['INV-LAST', 'completed', 'alice'],
+      ['INV-FAIL', 'completed', 'alice'],
+    ]);
+    expect(snapshot.summary).toEqual({ totalTransactions: 3, processedCount: 3, skippedCount: 0, failedCount: 0, unknownCount: 0 });
+    expect(foldEvents(emptyRun(headerOf(runRow(t.db, sessionId)!)), eventsOf(t, sessionId))).toEqual(snapshot);
+    for (const invoice of ['INV-BIG', 'INV-LAST', 'INV-FAIL']) expect(t.gateway.purchaseCount(invoice)).toBe(1);
+  });
+
   it('DELETE of an account the active run is buying with answers 409', async () => {
     await addOrder(t, 'INV-1', gamepass(100));
     t.gateway.faults.hang({ invoiceId: 'INV-1' });
@@ -156,6 +194,45 @@ describe('start-up recovery and reconciliation', () => {
     t.sqlite.prepare("update transactions set status = 'processing' where invoice_id = 'INV-2'").run();
     await restart().recover();
     expect(dbTransaction(t, 'INV-2').status).toBe('pending');
+  });
+
+  it('a late answer to a stale reconciliation changes nothing: bought once, refunded once', async () => {
+    t.gateway.faults.refuse('NOT_FOR_SALE', { invoiceId: 'INV-1' });
+    await buyInSandbox(t, 'INV-1', 'k1');
+    simulateCrash(t, 'INV-1', 'k1');
+    const gated = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let first = true;
+      const wrapped = async (...args: A) => {
+        if (first) {
+          first = false;
+          await gate;
+        }
+        return fn(...args);
+      };
+      return { wrapped, release };
+    };
+    // The restart's lookup of k1 is slow; meanwhile a run reconciles k1 and starts buying under k2.
+    const lookup = gated(t.gateway.lookupPurchase.bind(t.gateway));
+    t.gateway.lookupPurchase = lookup.wrapped;
+    const recovering = restart().recover();
+    await new Promise((r) => setTimeout(r, 10));
+    const buy = gated(t.gateway.buyPass.bind(t.gateway));
+    t.gateway.buyPass = buy.wrapped;
+    t.engine.trigger();
+    while (!t.sqlite.prepare("select 1 from purchase_attempts where outcome = 'pending' and idempotency_key != 'k1'").get()) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // The restart's late "k1 failed" arrives while k2 is in flight.
+    lookup.release();
+    await recovering;
+    buy.release();
+    await t.engine.idle();
+    expect(dbTransaction(t, 'INV-1').status).toBe('completed');
+    expect(dbAccount(t, 'alice').robux).toBe(900);
+    await t.api('POST', '/api/auto-purchase', {});
+    expect(t.gateway.purchaseCount('INV-1')).toBe(1);
   });
 
   it('recovery leaves a live holder alone', async () => {

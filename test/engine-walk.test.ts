@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyRun, foldEvents } from '../src/domain/fold.js';
 import { headerOf, runRow } from '../src/engine/run-store.js';
+import { GatewayTransientError } from '../src/gateway/gateway.js';
 import { addAccount, addOrder, dbAccount, dbTransaction, eventsOf, gamepass, snapshotOf, stepsOf } from './support/run-fixtures.js';
 import { buildTestApp, type TestApp } from './support/test-app.js';
 
@@ -239,9 +240,8 @@ describe('refusals and failures (SPEC §6)', () => {
     expect(t.gateway.calls()).toBe(2);
   });
 
-  it('an unexpected error ends the run failed with "Error occurred", never running, the order not left processing', async () => {
+  it('an unexpected error ends the run failed with "Error occurred"; an order certainly not bought waits, its balance back', async () => {
     await addOrder(t, 'INV-1', gamepass(100));
-    const buy = t.gateway.buyPass.bind(t.gateway);
     t.gateway.buyPass = async () => {
       throw new Error('boom: the gateway library crashed');
     };
@@ -249,9 +249,37 @@ describe('refusals and failures (SPEC §6)', () => {
     const snapshot = snapshotOf(t, sessionId);
     expect(snapshot).toMatchObject({ status: 'failed', currentStep: 'Error occurred', error: 'boom: the gateway library crashed' });
     expect(snapshot.endTime).toEqual(expect.any(String));
+    expect(dbTransaction(t, 'INV-1').status).toBe('pending');
+    expect(snapshot.transactions[0]!.status).toBe('skipped');
+    expect(dbAccount(t, 'alice').robux).toBe(1000);
+    expect(t.sqlite.prepare('select outcome from purchase_attempts').all()).toEqual([{ outcome: 'failed' }]);
+    expect(t.sqlite.prepare('select count(*) as n from run_lease').get()).toEqual({ n: 0 });
+  });
+
+  it('an unexpected error after an unanswered attempt leaves the order unknown, its balance reserved', async () => {
+    await addOrder(t, 'INV-1', gamepass(100));
+    let calls = 0;
+    t.gateway.buyPass = async () => {
+      calls++;
+      if (calls === 1) throw new GatewayTransientError('timeout');
+      throw new Error('boom after a timeout');
+    };
+    const { sessionId } = await addAccount(t, 'alice', 1000);
+    const snapshot = snapshotOf(t, sessionId);
+    expect(snapshot).toMatchObject({ status: 'failed', error: 'boom after a timeout' });
     expect(dbTransaction(t, 'INV-1').status).toBe('unknown');
     expect(snapshot.transactions[0]!.status).toBe('unknown');
-    expect(t.sqlite.prepare("select count(*) as n from run_lease").get()).toEqual({ n: 0 });
-    t.gateway.buyPass = buy;
+    expect(dbAccount(t, 'alice').robux).toBe(900);
+  });
+
+  it('a credential that cannot be decrypted ends the run failed; the order waits, nothing bought', async () => {
+    await addOrder(t, 'INV-1', gamepass(100));
+    await addAccount(t, 'alice', 50);
+    t.sqlite.prepare("update stock_accounts set credential_enc = 'v1.broken.broken', robux = 1000").run();
+    const res = await t.api('POST', '/api/auto-purchase', {});
+    expect(snapshotOf(t, res.json.sessionId)).toMatchObject({ status: 'failed', currentStep: 'Error occurred' });
+    expect(dbTransaction(t, 'INV-1').status).toBe('pending');
+    expect(dbAccount(t, 'alice').robux).toBe(1000);
+    expect(t.gateway.purchaseCount('INV-1')).toBe(0);
   });
 });

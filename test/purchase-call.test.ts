@@ -177,9 +177,18 @@ describe('buyWithRetries over HTTP', () => {
     expect(outcome).toMatchObject({ kind: 'answered', attempts: 2, result: { success: false, code: 'INSUFFICIENT_FUNDS' } });
   });
 
-  it('a configuration error (401) is thrown at once, never retried', async () => {
+  it('a 429 after an unanswered attempt is no answer: the first attempt may have bought', async () => {
+    server.failNext(1, 503);
+    server.rateLimitNext(null, { times: 3 });
+    const outcome = await buyWithRetries(gateway, buy(), policy());
+    expect(outcome).toMatchObject({ kind: 'no-answer', attempts: 4 });
+  });
+
+  it('a configuration error (401) is answered at once as an error that did not buy, never retried', async () => {
     const wrong = createHttpGateway({ url: server.url, secret: 'not-the-secret' });
-    await expect(buyWithRetries(wrong, buy(), policy())).rejects.toThrow('The gateway refused our x-internal-secret (HTTP 401)');
+    const outcome = await buyWithRetries(wrong, buy(), policy());
+    expect(outcome).toMatchObject({ kind: 'error', attempts: 1, mayHaveBought: false });
+    expect(String((outcome as { error: Error }).error.message)).toBe('The gateway refused our x-internal-secret (HTTP 401)');
     expect(server.requestsTo('/buy-pass')).toHaveLength(1);
   });
 });

@@ -543,6 +543,15 @@ describe('name markers', () => {
     expect(sandbox.purchases()).toEqual([]);
   });
 
+  it.each(['[INSUFFICIENT_FUNDS]', '[INVALID_CREDENTIAL]'])('%s refuses once per order: the next account (a new key) buys it', async (marker) => {
+    const sandbox = createSandboxGateway();
+    const first = buy({ gamepassName: `Demo ${marker} pass`, invoiceId: 'ORDER-1', idempotencyKey: 'first' });
+    expect((await sandbox.buyPass(first)).success).toBe(false);
+    const next = { ...first, credential: 'sandbox:bob:500', idempotencyKey: 'second' };
+    expect(await sandbox.buyPass(next)).toEqual({ success: true });
+    expect(sandbox.purchaseCount('ORDER-1')).toBe(1);
+  });
+
   it('[RATE_LIMITED] refuses the first call per key, then buys under the same key', async () => {
     const sandbox = createSandboxGateway();
     const request = buy({ gamepassName: 'Demo [RATE_LIMITED]' });

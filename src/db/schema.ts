@@ -189,6 +189,8 @@ export const runLease = sqliteTable(
       .references(() => runs.sessionId, { onDelete: 'cascade' }),
     holder: text('holder').notNull(),
     expiresAt: integer('expires_at').notNull(),
+    /** A trigger arrived during the run: before it ends, the run looks for pending orders again. */
+    rerun: integer('rerun').notNull().default(0),
   },
   (t) => [check('run_lease_single', sql`${t.id} = 1`)],
 );

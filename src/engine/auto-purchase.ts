@@ -12,10 +12,10 @@ import type { Logger } from '../logger.js';
 import { accountById } from '../stores/accounts.js';
 import * as purchases from '../stores/purchases.js';
 import { transactionById } from '../stores/transactions.js';
-import { currentLease, dropLease, isDead, renewLease, takeLease, type HolderAlive } from './lease.js';
+import { currentLease, dropLease, isDead, renewLease, requestRerun, takeLease, type HolderAlive } from './lease.js';
 import type { CallPolicy } from './purchase-call.js';
 import { reconcileTransaction } from './reconcile.js';
-import { appendEvents, insertRun, runRow } from './run-store.js';
+import { appendEvents, insertRun, runOverview, runRow } from './run-store.js';
 import { steps, walkRun } from './run-walk.js';
 
 export interface EngineOptions {
@@ -41,6 +41,8 @@ export interface EngineDeps {
   holderAlive?: HolderAlive;
   /** Called after every commit that appended events to a run (the stream's in-process signal). */
   onAppend?: (sessionId: string, seq: number) => void;
+  /** Called once a run this process walked has ended, with its overview (the webhook). */
+  onRunEnd?: (overview: ReturnType<typeof runOverview>) => void;
 }
 
 export const interruptedByRestart = 'Interrupted by restart';
@@ -156,6 +158,12 @@ export function createAutoPurchase(deps: EngineDeps) {
       .finally(() => {
         clearInterval(renewal);
         walks.delete(sessionId);
+        try {
+          const row = runRow(db, sessionId);
+          if (row && row.status !== 'running') deps.onRunEnd?.(runOverview(row));
+        } catch (error) {
+          logger.warn(`run ${sessionId}: end listener failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
       });
     walks.set(sessionId, walk);
   }
@@ -167,8 +175,13 @@ export function createAutoPurchase(deps: EngineDeps) {
      * Starts a run, or answers the active one: one SQLite transaction under the write lock, so a
      * burst of triggers, from any process, starts one run.
      */
-    trigger(input: { stockAccountId?: string } = {}): { sessionId: string; started: boolean } {
+    /** Throws 503 while shutting down: call before a change that a trigger follows, so nothing is half done. */
+    assertAccepting(): void {
       if (stopping) throw new AppError(503, 'shutting_down', 'The server is shutting down; try again in a moment');
+    },
+
+    trigger(input: { stockAccountId?: string } = {}): { sessionId: string; started: boolean } {
+      this.assertAccepting();
       const now = clock.now();
       const outcome = db.transaction(
         (tx) => {
@@ -176,7 +189,12 @@ export function createAutoPurchase(deps: EngineDeps) {
           const account = input.stockAccountId === undefined ? undefined : accountById(tx, input.stockAccountId);
           if (input.stockAccountId !== undefined && !account) throw notFound('Stock account');
           const lease = currentLease(tx);
-          if (lease && !isDead(lease, now, holderAlive)) return { sessionId: lease.sessionId, started: false, orphans: [] };
+          if (lease && !isDead(lease, now, holderAlive)) {
+            // The active run answers, and looks for pending orders again before it ends (an
+            // order retried, an account added after it passed orders by).
+            requestRerun(tx);
+            return { sessionId: lease.sessionId, started: false, orphans: [] };
+          }
           const orphans = endDeadRuns(tx, now) ?? [];
           const sessionId = crypto.randomUUID();
           insertRun(tx, {
@@ -215,6 +233,7 @@ export function createAutoPurchase(deps: EngineDeps) {
 
     /** POST /api/transactions/:id/retry: a failed order back to pending, then a run. */
     retry(transactionId: number) {
+      this.assertAccepting();
       const now = clock.now();
       const moved = db.transaction(
         (tx) => {

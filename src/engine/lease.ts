@@ -54,3 +54,20 @@ export function releaseLease(tx: Db, lease: { sessionId: string; holder: string 
 export function dropLease(tx: Db): void {
   tx.delete(runLease).where(eq(runLease.id, 1)).run();
 }
+
+/** A trigger during the active run: the run will look for pending orders again before it ends. */
+export function requestRerun(tx: Db): void {
+  tx.update(runLease).set({ rerun: 1 }).where(eq(runLease.id, 1)).run();
+}
+
+/** Takes a pending rerun request of this holder's run; true when there was one. */
+export function takeRerun(db: Db, lease: { sessionId: string; holder: string }): boolean {
+  return (
+    db
+      .update(runLease)
+      .set({ rerun: 0 })
+      .where(and(eq(runLease.id, 1), eq(runLease.holder, lease.holder), eq(runLease.sessionId, lease.sessionId), eq(runLease.rerun, 1)))
+      .returning({ id: runLease.id })
+      .all().length === 1
+  );
+}

@@ -17,20 +17,31 @@ export interface CallPolicy {
 export type CallOutcome =
   | { kind: 'answered'; result: BuyResult; attempts: number }
   /** No answer after every attempt: nobody knows whether it bought. */
-  | { kind: 'no-answer'; attempts: number; lastError: string };
+  | { kind: 'no-answer'; attempts: number; lastError: string }
+  /**
+   * The gateway call failed in a way that is not transient (a 401, an unexpected answer). When no
+   * earlier attempt went unanswered, the gateway certainly did not buy.
+   */
+  | { kind: 'error'; error: unknown; attempts: number; mayHaveBought: boolean };
 
 export async function buyWithRetries(gateway: Gateway, request: BuyRequest, policy: CallPolicy): Promise<CallOutcome> {
   let lastError = 'no attempt made';
+  /** An attempt went unanswered: from then on, only the gateway's word on this key settles it. */
+  let unanswered = false;
   for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
     try {
       const result = await gateway.buyPass(request, { signal: AbortSignal.timeout(policy.timeoutMs) });
-      if (result.success || result.code !== 'RATE_LIMITED' || attempt === policy.maxAttempts) {
-        return { kind: 'answered', result, attempts: attempt };
+      if (result.success || result.code !== 'RATE_LIMITED') return { kind: 'answered', result, attempts: attempt };
+      if (attempt === policy.maxAttempts) {
+        // A rate limiter may answer before the idempotency check: after an unanswered attempt,
+        // a final 429 does not say the first one did not buy.
+        return unanswered ? { kind: 'no-answer', attempts: attempt, lastError: 'RATE_LIMITED after an unanswered attempt' } : { kind: 'answered', result, attempts: attempt };
       }
       const asked = Number.isFinite(result.retryAfterMs) ? result.retryAfterMs! : 1000;
       await policy.sleep(Math.min(Math.max(asked, 0), policy.maxRetryAfterMs));
     } catch (error) {
-      if (!isTransient(error)) throw error;
+      if (!isTransient(error)) return { kind: 'error', error, attempts: attempt, mayHaveBought: unanswered };
+      unanswered = true;
       lastError = error instanceof Error ? error.message : String(error);
       if (attempt < policy.maxAttempts) await policy.sleep(backoff(attempt, policy));
     }

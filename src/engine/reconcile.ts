@@ -42,6 +42,11 @@ export async function reconcileTransaction(
   const now = clock.now();
   return db.transaction(
     (tx) => {
+      // Another reconciler (a run's, the admin's, a restart's) may have settled this attempt while
+      // the gateway was asked, and a new attempt may even be under way: act only on the attempt
+      // that was asked about, while it is still the latest and unsettled.
+      const latest = latestAttemptFor(tx, transactionId);
+      if (latest?.idempotencyKey !== attempt.idempotencyKey || latest.outcome !== attempt.outcome) return undefined;
       if (answer === 'completed') {
         const moved = moveTransaction(
           tx,

@@ -187,23 +187,7 @@ export function runSnapshot(db: Db, sessionId: string): { snapshot: RunSnapshot;
         .where(eq(runAccounts.sessionId, sessionId))
         .orderBy(asc(runAccounts.position))
         .all();
-      const transactions = tx
-        .select()
-        .from(runTransactions)
-        .where(eq(runTransactions.sessionId, sessionId))
-        .orderBy(asc(runTransactions.position))
-        .all()
-        .map(
-          (t): RunTransaction => ({
-            invoiceId: t.invoiceId,
-            gamepassName: t.gamepassName,
-            gamepassPrice: t.gamepassPrice,
-            status: t.status,
-            ...(t.usedAccount != null ? { usedAccount: t.usedAccount } : {}),
-            ...(t.error != null ? { error: t.error } : {}),
-            timestamp: isoTime(t.timestamp),
-          }),
-        );
+      const transactions = runTransactionList(tx, sessionId);
       const snapshot: RunSnapshot = {
         sessionId: overview.sessionId,
         status: overview.status,
@@ -221,6 +205,27 @@ export function runSnapshot(db: Db, sessionId: string): { snapshot: RunSnapshot;
     },
     { behavior: 'deferred' },
   );
+}
+
+/** The run's transactions as the snapshot lists them. */
+export function runTransactionList(db: Db, sessionId: string): RunTransaction[] {
+  return db
+    .select()
+    .from(runTransactions)
+    .where(eq(runTransactions.sessionId, sessionId))
+    .orderBy(asc(runTransactions.position))
+    .all()
+    .map(
+      (t): RunTransaction => ({
+        invoiceId: t.invoiceId,
+        gamepassName: t.gamepassName,
+        gamepassPrice: t.gamepassPrice,
+        status: t.status,
+        ...(t.usedAccount != null ? { usedAccount: t.usedAccount } : {}),
+        ...(t.error != null ? { error: t.error } : {}),
+        timestamp: isoTime(t.timestamp),
+      }),
+    );
 }
 
 /** Stored events after `afterSeq`, in order, at most `limit`. */

@@ -12,10 +12,10 @@ import type { Gateway, RefusalCode, VerifyResult } from '../gateway/gateway.js';
 import type { Logger } from '../logger.js';
 import * as purchases from '../stores/purchases.js';
 import type { ChoosableAccount } from '../stores/purchases.js';
-import { releaseLease, renewLease } from './lease.js';
+import { releaseLease, renewLease, takeRerun } from './lease.js';
 import { buyWithRetries, type CallPolicy } from './purchase-call.js';
 import { reconcileTransaction, unknownError } from './reconcile.js';
-import { appendEvents } from './run-store.js';
+import { appendEvents, runTransactionList } from './run-store.js';
 
 export const steps = {
   initializing: 'Initializing auto-purchase...',
@@ -36,6 +36,7 @@ export const messages = {
   rateLimited: 'The gateway kept answering RATE_LIMITED; the order stays pending for a later run',
   interruptedByShutdown: 'Interrupted by shutdown',
   endedBefore: 'The run ended before this order',
+  notSent: 'The purchase could not be sent; the order stays pending',
 } as const;
 
 export interface WalkDeps {
@@ -186,33 +187,47 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
 
     if (queue.length === 0) {
       const updated = await refreshBalances();
-      commit((now, events) => {
-        events.push(step(steps.nonePending(updated)), { type: 'end', data: { status: 'completed', endTime: isoTime(now) } });
-        releaseLease(db, { sessionId, holder });
+      const more = commit((now, events) => {
+        const rows = takeRerun(db, { sessionId, holder }) ? requeuePending(now, events) : [];
+        if (rows.length === 0) {
+          events.push(step(steps.nonePending(updated)), { type: 'end', data: { status: 'completed', endTime: isoTime(now) } });
+          releaseLease(db, { sessionId, holder });
+        }
+        return rows;
       });
-      return;
+      if (more.length === 0) return;
+      queue.push(...more);
     }
 
     let lastYield = performance.now();
-    for (let i = 0; i < queue.length; i++) {
-      if (deps.isStopping()) throw new Interrupted(messages.interruptedByShutdown);
-      // A gateway that answers at once (the sandbox) never gives the event loop back by itself:
-      // yield every few milliseconds so requests and streams are served during a long run.
-      if (performance.now() - lastYield > 4) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
+    for (let i = 0; ; ) {
+      for (; i < queue.length; i++) {
+        if (deps.isStopping()) throw new Interrupted(messages.interruptedByShutdown);
+        // A gateway that answers at once (the sandbox) never gives the event loop back by itself:
+        // yield every few milliseconds so requests and streams are served during a long run.
+        if (performance.now() - lastYield > 4) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+        const calledGateway = await processOne(queue[i]!, i + 1, queue.length);
+        if (calledGateway && i < queue.length - 1 && deps.purchaseDelayMs > 0) {
+          commit((_now, events) => events.push(step(steps.waiting(i + 1, queue.length))));
+          await sleepUnlessStopping(deps.purchaseDelayMs);
+        }
       }
-      const calledGateway = await processOne(queue[i]!, i + 1, queue.length);
-      if (calledGateway && i < queue.length - 1 && deps.purchaseDelayMs > 0) {
-        commit((_now, events) => events.push(step(steps.waiting(i + 1, queue.length))));
-        await sleepUnlessStopping(deps.purchaseDelayMs);
-      }
+      // The end, unless a trigger arrived meanwhile and pending orders wait: checked in the same
+      // commit that releases the lease, so no trigger falls between the two.
+      const more = commit((now, events) => {
+        const rows = takeRerun(db, { sessionId, holder }) ? requeuePending(now, events) : [];
+        if (rows.length === 0) {
+          events.push(step(steps.completed), { type: 'end', data: { status: 'completed', endTime: isoTime(now) } });
+          releaseLease(db, { sessionId, holder });
+        }
+        return rows;
+      });
+      if (more.length === 0) break;
+      queue.push(...more);
     }
-
-    commit((now, events) => {
-      events.push(step(steps.completed), { type: 'end', data: { status: 'completed', endTime: isoTime(now) } });
-      releaseLease(db, { sessionId, holder });
-    });
   } catch (error) {
     if (error instanceof LeaseLost) {
       logger.warn(`run ${sessionId}: lease lost to another process; this walk stops`);
@@ -230,6 +245,34 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
       // The database itself is failing: the lease expires and the next trigger or start-up ends the run.
       logger.error(`run ${sessionId}: could not record its end: ${endError instanceof Error ? endError.message : String(endError)}`);
     }
+  }
+
+  /**
+   * Pending orders the run has not bought, after a trigger during the run: new ones join the end
+   * of its list, ones it passed by (skipped, or failed and retried since) are shown pending again.
+   */
+  function requeuePending(now: number, events: RunEventBody[]): PendingRow[] {
+    const pending = purchases.pendingOldestFirst(db);
+    if (pending.length === 0) return [];
+    const list = runTransactionList(db, sessionId);
+    const at = new Map(list.map((row, i) => [row.invoiceId, i]));
+    for (const row of pending) {
+      const i = at.get(row.invoiceId);
+      const fresh: RunTransaction = { invoiceId: row.invoiceId, gamepassName: row.gamepassName, gamepassPrice: row.gamepassPrice, status: 'pending', timestamp: isoTime(now) };
+      if (i === undefined) {
+        list.push(fresh);
+        continue;
+      }
+      const was = list[i]!.status;
+      if (was === 'completed') summary.processedCount--;
+      else if (was === 'failed') summary.failedCount--;
+      else if (was === 'skipped') summary.skippedCount--;
+      else if (was === 'unknown') summary.unknownCount--;
+      list[i] = fresh;
+    }
+    summary.totalTransactions = list.length;
+    events.push({ type: 'transactions', data: { transactions: list, totalTransactions: list.length } }, summaryEvent());
+    return pending;
   }
 
   /**
@@ -347,11 +390,16 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
   async function buy(claim: Claim, pick: NonNullable<Pick>): Promise<boolean> {
     const { row, gamepass } = claim;
     const { account, idempotencyKey } = pick;
-    // Should this throw, the attempt stays in flight as far as anyone knows: the walk's end makes it unknown.
+    let credential: string;
+    try {
+      credential = await credentialOf(account);
+    } catch (error) {
+      return notSent(claim, pick, error);
+    }
     const outcome = await buyWithRetries(
       deps.gateway,
       {
-        credential: await credentialOf(account),
+        credential,
         invoiceId: row.invoiceId,
         gamepassId: gamepass.id,
         gamepassName: gamepass.name,
@@ -362,6 +410,13 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
       deps.policy,
     );
 
+    if (outcome.kind === 'error') {
+      // A gateway that refuses us (a wrong secret, an unexpected answer): the run ends failed.
+      // If no attempt went unanswered, nothing was bought and the order waits for the next run;
+      // else it is unknown (the walk's end records that) and reconciled by its key.
+      if (!outcome.mayHaveBought) return notSent(claim, pick, outcome.error);
+      throw outcome.error;
+    }
     if (outcome.kind === 'no-answer') {
       // The balance stays reserved until reconciliation says whether it was spent.
       commit((now, events) => {
@@ -381,6 +436,19 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
       return false;
     }
     return settleRefusal(result.code, result.message, claim, pick);
+  }
+
+  /** The purchase was certainly not made: the attempt failed, the price goes back, the order waits. Then the run ends failed. */
+  function notSent(claim: Claim, pick: NonNullable<Pick>, error: unknown): never {
+    const message = error instanceof Error ? error.message : String(error);
+    commit((now, events) => {
+      purchases.settleAttempt(db, pick.idempotencyKey, 'failed', `Not sent: ${message}`, now);
+      purchases.refundBalance(db, pick.account.id, claim.gamepass.price, now);
+      syncAccounts(purchases.accountsForChoosing(db), events);
+      purchases.moveTransaction(db, claim.row.id, 'processing', { status: 'pending' }, now);
+      settle(events, claim.row.invoiceId, 'skipped', now, { error: messages.notSent });
+    });
+    throw error;
   }
 
   /** Records a refusal; answers true when the order should be tried with the next account. */

@@ -21,8 +21,8 @@ export const sandboxMarkers = {
   '[NOT_FOR_SALE]': 'Answers NOT_FOR_SALE: the order fails.',
   '[PRICE_CHANGED]': 'Answers PRICE_CHANGED: the order fails.',
   '[ALREADY_OWNED]': 'Answers ALREADY_OWNED: the order completes without buying anything.',
-  '[INSUFFICIENT_FUNDS]': 'Answers INSUFFICIENT_FUNDS whatever the balance: the engine tries the next account.',
-  '[INVALID_CREDENTIAL]': 'Answers INVALID_CREDENTIAL: the engine marks the buying account invalid.',
+  '[INSUFFICIENT_FUNDS]': 'Answers INSUFFICIENT_FUNDS whatever the balance, once per order: the engine tries the next account.',
+  '[INVALID_CREDENTIAL]': 'Answers INVALID_CREDENTIAL once per order: the engine marks the buying account invalid and tries the next.',
   '[RATE_LIMITED]': 'Answers RATE_LIMITED (retry after 1000 ms) the first time per idempotency key, then buys.',
   '[TIMEOUT]': 'Always fails transiently (no answer): the order ends unknown.',
   '[FLAKY]': 'Fails transiently the first time per idempotency key, then buys on the retry.',
@@ -300,6 +300,11 @@ export function createSandboxGateway(): SandboxGateway {
   const answers = new Map<string, BuyResult>();
   /** Keys whose once-only marker ([RATE_LIMITED], [FLAKY]) already fired. */
   const markersFired = new Set<string>();
+  /**
+   * Orders whose account-level marker ([INSUFFICIENT_FUNDS], [INVALID_CREDENTIAL]) already fired:
+   * once per order, so the next account buys it and a demo does not disable every account.
+   */
+  const orderMarkersFired = new Set<string>();
   const log: SandboxPurchase[] = [];
   const faults = createFaults();
   let buyCalls = 0;
@@ -354,6 +359,11 @@ export function createSandboxGateway(): SandboxGateway {
     const marker = findMarker(request.gamepassName);
     if (!marker) return undefined;
     const code = refusalMarkers[marker];
+    if (code === 'INSUFFICIENT_FUNDS' || code === 'INVALID_CREDENTIAL') {
+      const order = `${marker}:${request.invoiceId}`;
+      if (orderMarkersFired.has(order)) return undefined;
+      orderMarkersFired.add(order);
+    }
     if (code) return remember(request.idempotencyKey, refusal(code, sandboxRefusalMessages[code]));
     if (marker === '[TIMEOUT]') throw new GatewayTransientError('Sandbox: [TIMEOUT] marker, no answer');
     if (markersFired.has(request.idempotencyKey)) return undefined;

@@ -10,6 +10,9 @@ export function holderAlive(holder: string): boolean | undefined {
   const [host, pidText] = holder.split('/');
   const pid = Number(pidText);
   if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return undefined;
+  // Our own pid under another name: a previous life of this process id (a restarted container
+  // often gets the same pid), which is gone. This process's own name never reaches here.
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -26,6 +26,7 @@ export function stockAccountRoutes(app: Hono, accounts: AccountService, engine: 
     GET: (c) => c.json({ stockAccounts: accounts.list().map(presentAccount) }),
     POST: async (c) => {
       const body = await readJson(c, addAccountBody);
+      engine.assertAccepting();
       const { account, created } = await accounts.add(body.robloxCookie);
       const { sessionId } = engine.trigger({ stockAccountId: account.id });
       return c.json({ stockAccount: presentAccount(account), autoPurchase: { sessionId } }, created ? 201 : 200);
@@ -34,6 +35,7 @@ export function stockAccountRoutes(app: Hono, accounts: AccountService, engine: 
   resource(app, '/api/admin/stock-accounts/:id', {
     PUT: async (c) => {
       const body = await readJson(c, updateAccountBody);
+      engine.assertAccepting();
       const account = await accounts.update(c.req.param('id')!, { credential: body.robloxCookie, status: body.status });
       const { sessionId } = engine.trigger({ stockAccountId: account.id });
       return c.json({ stockAccount: presentAccount(account), autoPurchase: { sessionId } });

@@ -39,7 +39,8 @@ const statements = preparedFor((db) => ({
   complete: db
     .update(transactions)
     .set({ status: 'completed', usedAccountId: value('accountId'), usedAccount: value('username'), error: null, completedAt: value('now'), updatedAt: value('now') })
-    .where(and(eq(transactions.id, value('id')), eq(transactions.status, 'processing')))
+    // A purchase the gateway confirmed completes its order whatever a stale reconciler did to it.
+    .where(and(eq(transactions.id, value('id')), inArray(transactions.status, ['processing', 'pending', 'unknown'])))
     .returning({ id: transactions.id })
     .prepare(),
   reserve: db
@@ -97,7 +98,7 @@ export function countAttempt(db: Db, id: number, now: number): void {
   statements(db).countAttempt.run({ id, now });
 }
 
-/** processing → completed by this account, only while still processing. */
+/** → completed by this account: the gateway confirmed the purchase (never from completed or failed). */
 export function completeTransaction(db: Db, id: number, account: { id: string | null; username: string | null }, now: number): boolean {
   return statements(db).complete.get({ id, accountId: account.id, username: account.username, now }) !== undefined;
 }

@@ -147,16 +147,18 @@ export function createRunHub(db: Db, logger: Logger, options: HubOptions = {}) {
      * The feed starts at the run's current last seq, so nothing before it is read twice.
      */
     subscribe(sessionId: string, listener: FeedListener): { feed: RunFeed; unsubscribe: () => void } {
+      // The data_version baseline is read before the feed's start, so a commit by another process
+      // in between is seen by the next watch tick.
+      if (!watch) {
+        dataVersion = readDataVersion();
+        watch = setInterval(checkOtherProcesses, watchMs);
+      }
       let feed = feeds.get(sessionId);
       if (!feed) {
         feed = new Feed(sessionId, maxSeq(sessionId), capacity);
         feeds.set(sessionId, feed);
       }
       feed.listeners.add(listener);
-      if (!watch) {
-        dataVersion = readDataVersion();
-        watch = setInterval(checkOtherProcesses, watchMs);
-      }
       const owned = feed;
       return {
         feed: owned,

@@ -1,0 +1,1 @@
+ALTER TABLE `run_lease` ADD `rerun` integer DEFAULT 0 NOT NULL;
