@@ -1,13 +1,10 @@
 // The dozen demo orders a first sandbox start seeds, so a newcomer sees every outcome of a run.
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
-import { countTransactions, insertTransactionOnce } from '../stores/transactions.js';
+import { countTransactions, insertTransactionOnce, pendingOrderRow, type OrderFields } from '../stores/transactions.js';
 import { listAccounts } from '../stores/accounts.js';
 
-interface DemoOrder {
-  invoiceId: string;
-  gamepass: { id?: number; name?: string; price?: number; sellerId?: number };
-}
+type DemoOrder = OrderFields;
 
 /** Names carry the sandbox's markers (see sandboxMarkers) to fail in each way of SPEC §6. */
 export const demoOrders: DemoOrder[] = [
@@ -36,17 +33,7 @@ export function seedDemoOrders(db: Db, clock: Clock): number {
     demoOrders.forEach((order, i) => {
       // Spaced a second apart so "oldest first" has a visible order.
       const at = clock.now() - (demoOrders.length - i) * 1000;
-      const row = insertTransactionOnce(tx, {
-        invoiceId: order.invoiceId,
-        gamepassId: order.gamepass.id ?? null,
-        gamepassName: order.gamepass.name ?? null,
-        gamepassPrice: order.gamepass.price ?? null,
-        gamepassSellerId: order.gamepass.sellerId ?? null,
-        status: 'pending',
-        createdAt: at,
-        updatedAt: at,
-      });
-      if (row) written++;
+      if (insertTransactionOnce(tx, pendingOrderRow(order, at))) written++;
     });
     return written;
   });

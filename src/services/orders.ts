@@ -5,10 +5,7 @@ import type { Db } from '../db/types.js';
 import { decodeCursor, pageOf } from '../http/paging.js';
 import * as store from '../stores/transactions.js';
 
-export interface OrderInput {
-  invoiceId: string;
-  gamepass: { id?: number | null; name?: string | null; price?: number | null; sellerId?: number | null };
-}
+export type OrderInput = store.OrderFields;
 
 export type OrderService = ReturnType<typeof createOrderService>;
 
@@ -18,16 +15,7 @@ export function createOrderService(deps: { db: Db; clock: Clock }) {
     /** Records a pending order; the same invoice again answers the stored one and writes nothing. */
     record(order: OrderInput): { transaction: store.TransactionRow; created: boolean } {
       const now = clock.now();
-      const inserted = store.insertTransactionOnce(db, {
-        invoiceId: order.invoiceId,
-        gamepassId: order.gamepass.id ?? null,
-        gamepassName: order.gamepass.name ?? null,
-        gamepassPrice: order.gamepass.price ?? null,
-        gamepassSellerId: order.gamepass.sellerId ?? null,
-        status: 'pending',
-        createdAt: now,
-        updatedAt: now,
-      });
+      const inserted = store.insertTransactionOnce(db, store.pendingOrderRow(order, now));
       if (inserted) return { transaction: inserted, created: true };
       return { transaction: store.transactionByInvoice(db, order.invoiceId)!, created: false };
     },

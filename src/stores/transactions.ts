@@ -6,6 +6,25 @@ import type { Db } from '../db/types.js';
 export type TransactionRow = typeof transactions.$inferSelect;
 export type NewTransactionRow = typeof transactions.$inferInsert;
 
+export interface OrderFields {
+  invoiceId: string;
+  gamepass: { id?: number | null; name?: string | null; price?: number | null; sellerId?: number | null };
+}
+
+/** A paid order as a new pending row; its missing gamepass fields stay null. */
+export function pendingOrderRow(order: OrderFields, at: number): NewTransactionRow {
+  return {
+    invoiceId: order.invoiceId,
+    gamepassId: order.gamepass.id ?? null,
+    gamepassName: order.gamepass.name ?? null,
+    gamepassPrice: order.gamepass.price ?? null,
+    gamepassSellerId: order.gamepass.sellerId ?? null,
+    status: 'pending',
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
 /** Records the order unless its invoice is stored already; answers the new row, or undefined. */
 export function insertTransactionOnce(db: Db, row: NewTransactionRow): TransactionRow | undefined {
   return db.insert(transactions).values(row).onConflictDoNothing({ target: transactions.invoiceId }).returning().get();
