@@ -118,14 +118,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     logger.info(`${signal}: closing`);
     stopCleanup();
     clearInterval(sweep);
+    // No new connections; the purchase in flight finishes (or is left for reconciliation), the
+    // run ends with its `end` event, which open streams still deliver; then every socket closes.
     server.close();
-    // Idle keep-alive sockets would hold close() open; open streams end here too.
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    // The purchase in flight finishes, or is left for reconciliation at the next start.
     engine
       .stop(10_000)
       .catch(() => undefined)
+      .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
       .finally(() => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
         database.close();
         logger.info('closed');
         process.exit(0);

@@ -20,11 +20,12 @@ export interface RunEventsDeps {
 }
 
 export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
+  const snapshots = snapshotFrames(deps.db);
   resource(app, '/api/auto-purchase/progress/:sessionId/events', {
     GET: (c) => {
       const sessionId = c.req.param('sessionId')!;
       // EventSource resends the header on reconnect, so it wins over the query of the first request.
-      const lastEventId = parseEventId(c.req.header('last-event-id') ?? c.req.query('lastEventId'));
+      const lastEventId = parseEventId(c.req.header('last-event-id') || c.req.query('lastEventId'));
       const run = runRow(deps.db, sessionId);
       if (!run) throw notFound('Run');
       const ended = run.status !== 'running';
@@ -32,6 +33,8 @@ export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
         // Everything was sent: 204 tells EventSource clients to stop reconnecting.
         return c.body(null, 204);
       }
+      // HEAD runs this handler too (and drops the body): open nothing that would never be cancelled.
+      if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: sseHeaders });
       const resumable =
         lastEventId !== undefined &&
         lastEventId <= run.lastSeq &&
@@ -40,13 +43,7 @@ export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
       if (resumable) {
         start = { seq: lastEventId };
       } else {
-        const found = runSnapshot(deps.db, sessionId);
-        if (!found) throw notFound('Run');
-        start = {
-          seq: found.seq,
-          snapshot: eventFrame(found.seq, 'snapshot', JSON.stringify(found.snapshot)),
-          ended: found.snapshot.status !== 'running',
-        };
+        start = snapshots.frame(sessionId);
       }
       const body = openRunStream({
         hub: deps.hub,
@@ -60,6 +57,30 @@ export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
       return new Response(body, { status: 200, headers: sseHeaders });
     },
   });
+}
+
+/**
+ * Snapshot frames, encoded once per run and seq: a burst of clients opening the same run (a
+ * reconnect storm) shares one serialisation. A few recent ones are kept.
+ */
+function snapshotFrames(db: Db, keep = 8) {
+  const recent = new Map<string, { seq: number; snapshot: Uint8Array; ended: boolean }>();
+  return {
+    frame(sessionId: string) {
+      const row = runRow(db, sessionId);
+      if (!row) throw notFound('Run');
+      const key = `${sessionId}:${row.lastSeq}`;
+      let frame = recent.get(key);
+      if (!frame) {
+        const found = runSnapshot(db, sessionId);
+        if (!found) throw notFound('Run');
+        frame = { seq: found.seq, snapshot: eventFrame(found.seq, 'snapshot', JSON.stringify(found.snapshot)), ended: found.snapshot.status !== 'running' };
+        recent.set(`${sessionId}:${found.seq}`, frame);
+        if (recent.size > keep) recent.delete(recent.keys().next().value!);
+      }
+      return frame;
+    },
+  };
 }
 
 function parseEventId(text: string | undefined): number | undefined {
