@@ -1,0 +1,276 @@
+// The progress modal's two tables. Both render straight from the run store: a row component reads
+// its own row's fields, so a `transaction` or `account` event re-renders one row, never the table.
+import { createVirtualizer } from '@tanstack/solid-virtual';
+import { ArrowDown } from 'lucide-solid';
+import { createEffect, createMemo, createSignal, For, type JSX, mapArray, on, onCleanup, onMount, Show } from 'solid-js';
+import type { RunAccount, RunTransaction } from '../../../src/domain/run.js';
+import { AccountStatusBadge, TransactionStatusBadge } from './StatusBadge.js';
+
+/** Up to this many transactions every row is in the DOM; above it only a scrolled window is. */
+export const ALL_ROWS_UP_TO = 1000;
+/** How long a dropped balance stays marked. */
+const DROP_MARK_MS = 2000;
+/** After the admin scrolls the transactions table, it stops following the processed row this long. */
+const USER_SCROLL_GRACE_MS = 4000;
+/** Row and header height (`h-9`), fixed so the window's spacers add up. */
+const ROW_PX = 36;
+const HEADER_PX = 36;
+
+const scrollBox = 'overflow-auto rounded-lg border border-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-500';
+const headCell = 'sticky top-0 z-10 bg-slate-900 px-3 text-left text-xs font-semibold uppercase tracking-wide text-slate-400';
+const cell = 'whitespace-nowrap px-3';
+const stripe = (index: number) => (index % 2 === 1 ? 'bg-slate-900/40' : 'bg-transparent');
+
+function Header(props: { columns: { label: string; right?: boolean }[] }) {
+  return (
+    <thead>
+      <tr class="h-9">
+        <For each={props.columns}>
+          {(column) => (
+            <th scope="col" class={`${headCell} ${column.right ? 'text-right' : ''}`}>
+              {column.label}
+            </th>
+          )}
+        </For>
+      </tr>
+    </thead>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stock accounts
+
+/**
+ * How much a balance just dropped (0 when it did not): set when the value goes down, cleared
+ * after DROP_MARK_MS. `seen` remembers the last value per account across a list replacement.
+ */
+function createDropMark(id: string, robux: () => number, seen: Map<string, number>) {
+  const [drop, setDrop] = createSignal(0);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  createEffect(
+    on(robux, (now) => {
+      const before = seen.get(id);
+      seen.set(id, now);
+      if (before === undefined || now >= before) return;
+      setDrop(before - now);
+      clearTimeout(timer);
+      timer = setTimeout(() => setDrop(0), DROP_MARK_MS);
+    }),
+  );
+  onCleanup(() => clearTimeout(timer));
+  return drop;
+}
+
+function AccountRow(props: { account: RunAccount; index: number; seen: Map<string, number> }) {
+  const drop = createDropMark(props.account.id, () => props.account.robux, props.seen);
+  return (
+    <tr data-key={props.account.id} data-status={props.account.status} class={`h-9 ${stripe(props.index)}`}>
+      <td class={`${cell} text-slate-100`}>{props.account.username}</td>
+      <td
+        class={`${cell} text-right tabular-nums transition-colors ${drop() > 0 ? 'font-semibold text-red-400' : 'text-slate-100'}`}
+        data-dropped={drop() > 0 ? '' : undefined}
+        title={drop() > 0 ? `Down ${drop()} robux` : undefined}
+      >
+        <span class="inline-flex items-center justify-end gap-1">
+          <Show when={drop() > 0}>
+            <ArrowDown size={14} aria-hidden="true" />
+          </Show>
+          {props.account.robux}
+        </span>
+      </td>
+      <td class={cell}>
+        <AccountStatusBadge status={props.account.status} />
+      </td>
+    </tr>
+  );
+}
+
+export function StockAccountsTable(props: { accounts: RunAccount[] }) {
+  const seen = new Map<string, number>();
+  return (
+    <div class={`max-h-[160px] ${scrollBox}`} tabIndex={0}>
+      <table aria-label="Stock accounts" class="w-full border-collapse text-sm">
+        <Header columns={[{ label: 'Username' }, { label: 'Robux', right: true }, { label: 'Status' }]} />
+        <tbody>
+          <For each={props.accounts} fallback={<EmptyRow columns={3} text="No stock accounts yet." />}>
+            {(account, index) => <AccountRow account={account} index={index()} seen={seen} />}
+          </For>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions
+
+function TransactionRow(props: { row: RunTransaction; index: number; ariaRowIndex?: number }) {
+  return (
+    <tr
+      data-key={props.row.invoiceId}
+      data-status={props.row.status}
+      aria-rowindex={props.ariaRowIndex}
+      class={`h-9 ${stripe(props.index)}`}
+    >
+      <td class={`${cell} font-mono text-xs text-slate-200`}>{props.row.invoiceId}</td>
+      <td class={`${cell} max-w-[14rem] truncate text-slate-100`} title={props.row.gamepassName ?? undefined}>
+        {props.row.gamepassName ?? '—'}
+      </td>
+      <td class={`${cell} text-right tabular-nums text-slate-100`}>{props.row.gamepassPrice ?? '—'}</td>
+      <td class={`${cell} text-slate-300`}>{props.row.usedAccount ?? '—'}</td>
+      <td class={cell}>
+        <TransactionStatusBadge status={props.row.status} error={props.row.error} />
+      </td>
+    </tr>
+  );
+}
+
+function EmptyRow(props: { columns: number; text: string }) {
+  return (
+    <tr>
+      <td colSpan={props.columns} class="px-3 py-3 text-center text-slate-400">
+        {props.text}
+      </td>
+    </tr>
+  );
+}
+
+/** Above ALL_ROWS_UP_TO: only the rows in (and near) view, between two spacer rows. */
+function WindowedRows(props: { rows: RunTransaction[]; scroller: HTMLElement; onReveal: (reveal: ((index: number) => void) | undefined) => void }) {
+  // Solid builds elements in a template's document, without a window: the virtualizer must see
+  // the scroll box only once it is in the page, or it listens for scrolls on no window at all.
+  const [inPage, setInPage] = createSignal(props.scroller.isConnected);
+  onMount(() => setInPage(props.scroller.isConnected));
+  const virtualizer = createVirtualizer({
+    get count() {
+      return props.rows.length;
+    },
+    get getScrollElement() {
+      const box = inPage() ? props.scroller : null;
+      return () => box;
+    },
+    estimateSize: () => ROW_PX,
+    overscan: 12,
+    // The rows start below the header (scrollMargin), which stays stuck over them (scrollPaddingStart).
+    scrollMargin: HEADER_PX,
+    scrollPaddingStart: HEADER_PX,
+    initialRect: { width: 0, height: 384 },
+  });
+  onMount(() => props.onReveal((index) => virtualizer.scrollToIndex(index, { align: 'auto' })));
+  onCleanup(() => props.onReveal(undefined));
+  const items = () => virtualizer.getVirtualItems();
+  const above = () => (items()[0]?.start ?? HEADER_PX) - HEADER_PX;
+  const below = () => virtualizer.getTotalSize() - ((items()[items().length - 1]?.end ?? HEADER_PX) - HEADER_PX);
+  return (
+    <>
+      <Show when={above() > 0}>
+        <tr aria-hidden="true" style={{ height: `${above()}px` }} />
+      </Show>
+      <For each={items()}>
+        {(item) => (
+          <Show when={props.rows[item.index]}>
+            {(row) => <TransactionRow row={row()} index={item.index} ariaRowIndex={item.index + 2} />}
+          </Show>
+        )}
+      </For>
+      <Show when={below() > 0}>
+        <tr aria-hidden="true" style={{ height: `${below()}px` }} />
+      </Show>
+    </>
+  );
+}
+
+/**
+ * Calls `reveal(index)` when a row turns `processing` (or is processing when it first shows up).
+ * One small watcher per row, each reading only its own row's status.
+ */
+function watchProcessing(rows: () => RunTransaction[], reveal: (index: number) => void) {
+  // A memo runs eagerly: it maps new rows as the list changes, and disposes the old rows' watchers.
+  createMemo(
+    mapArray(rows, (row, index) => {
+      createEffect(
+        on(
+          () => row.status,
+          (status, before) => {
+            if (status === 'processing' && before !== 'processing') reveal(index());
+          },
+        ),
+      );
+    }),
+  );
+}
+
+/** Remembers when the admin last moved a scroll box by hand (wheel, touch, keys, scrollbar). */
+function createUserScrollClock() {
+  let last = Number.NEGATIVE_INFINITY;
+  const touched = () => {
+    last = Date.now();
+  };
+  const handlers: JSX.HTMLAttributes<HTMLDivElement> = { onWheel: touched, onTouchMove: touched, onKeyDown: touched, onPointerDown: touched };
+  return { handlers, recentlyScrolled: () => Date.now() - last < USER_SCROLL_GRACE_MS };
+}
+
+/** Scrolls `row` into `box` (below its sticky header) without moving the page or the dialog. */
+function keepInView(box: HTMLElement, row: HTMLElement) {
+  const boxTop = box.getBoundingClientRect().top + HEADER_PX;
+  const boxBottom = box.getBoundingClientRect().top + box.clientHeight;
+  const rect = row.getBoundingClientRect();
+  if (rect.top < boxTop) box.scrollTop -= boxTop - rect.top;
+  else if (rect.bottom > boxBottom) box.scrollTop += rect.bottom - boxBottom;
+}
+
+export function TransactionsTable(props: { transactions: RunTransaction[] }) {
+  const [scroller, setScroller] = createSignal<HTMLDivElement>();
+  let body!: HTMLTableSectionElement;
+  const windowed = () => props.transactions.length > ALL_ROWS_UP_TO;
+  const clock = createUserScrollClock();
+  // The window scrolls by index; it may mount after the first row to reveal is known.
+  let revealInWindow: ((index: number) => void) | undefined;
+  let pending: number | undefined;
+  const setRevealInWindow = (reveal: ((index: number) => void) | undefined) => {
+    revealInWindow = reveal;
+    if (reveal && pending !== undefined) reveal(pending);
+    pending = undefined;
+  };
+
+  watchProcessing(
+    () => props.transactions,
+    (index) => {
+      const box = scroller();
+      if (!box || clock.recentlyScrolled()) return;
+      if (!windowed()) {
+        const row = body.rows[index];
+        if (row) keepInView(box, row);
+      } else if (revealInWindow) revealInWindow(index);
+      else pending = index;
+    },
+  );
+
+  return (
+    <div ref={setScroller} class={`max-h-[384px] ${scrollBox}`} tabIndex={0} {...clock.handlers}>
+      <table aria-label="Transactions" aria-rowcount={windowed() ? props.transactions.length + 1 : undefined} class="w-full border-collapse text-sm">
+        <Header
+          columns={[{ label: 'Invoice' }, { label: 'Gamepass' }, { label: 'Price', right: true }, { label: 'Used account' }, { label: 'Status' }]}
+        />
+        <tbody ref={body}>
+          <Show
+            when={windowed() && scroller()}
+            fallback={
+              <For each={props.transactions} fallback={<EmptyRow columns={5} text="No pending transactions." />}>
+                {(row, index) => <TransactionRow row={row} index={index()} />}
+              </For>
+            }
+          >
+            {(box) => (
+              <WindowedRows
+                rows={props.transactions}
+                scroller={box()}
+                onReveal={setRevealInWindow}
+              />
+            )}
+          </Show>
+        </tbody>
+      </table>
+    </div>
+  );
+}
