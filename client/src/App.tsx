@@ -1,6 +1,6 @@
 // The admin app: log-in gate, navigation, pages, and the one progress modal.
 import { A, Navigate, Route, Router, type RouteSectionProps } from '@solidjs/router';
-import { LogOut, Menu } from 'lucide-solid';
+import { LogOut, Menu } from './icons.js';
 import { createSignal, Match, onMount, Show, Switch } from 'solid-js';
 import { checkSession, loggedIn, logOut } from './api.js';
 import { ProgressModal } from './components/ProgressModal.js';

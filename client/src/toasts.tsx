@@ -1,6 +1,6 @@
 // Toasts through Kobalte (announced to screen readers, dismissable, swipeable).
 import { Toast, toaster } from '@kobalte/core/toast';
-import { CircleCheck, CircleX } from 'lucide-solid';
+import { CircleCheck, CircleX } from './icons.js';
 import { Portal } from 'solid-js/web';
 
 export function showToast(message: string, kind: 'success' | 'error' = 'success') {

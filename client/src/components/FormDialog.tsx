@@ -1,7 +1,7 @@
 // A modal form (Kobalte Dialog: focus kept inside, Esc and a click outside cancel, named by its
 // title): the fields, the error the last submit met, then Cancel and the submit button.
 import { Dialog } from '@kobalte/core/dialog';
-import { LoaderCircle } from 'lucide-solid';
+import { LoaderCircle } from '../icons.js';
 import { type JSX, Show } from 'solid-js';
 import { FormButton, type FormButtonVariant } from './FormButton.js';
 

@@ -1,5 +1,5 @@
 // A run's status as a badge: Running (blue, lightning), Completed (green, check), Failed (red, cross).
-import { Check, X, Zap } from 'lucide-solid';
+import { Check, X, Zap } from '../icons.js';
 import { Match, Switch } from 'solid-js';
 import type { RunStatus } from '../../../src/domain/run.js';
 

@@ -1,7 +1,7 @@
 // The progress modal (SPEC §8): one run, live from its stream through the shared fold. It only
 // reads the store that `followRun` keeps; the pieces below neither fetch nor fold.
 import { Dialog } from '@kobalte/core/dialog';
-import { Pin, PinOff } from 'lucide-solid';
+import { Pin, PinOff } from '../icons.js';
 import { createEffect, createMemo, createSignal, For, onCleanup, Show } from 'solid-js';
 import type { RunSnapshot, RunSummary } from '../../../src/domain/run.js';
 import { type ConnectionState, followRun, type RunFollower } from '../run-store.js';

@@ -1,7 +1,7 @@
 // The progress modal's two tables. Both render straight from the run store: a row component reads
 // its own row's fields, so a `transaction` or `account` event re-renders one row, never the table.
 import { createVirtualizer } from '@tanstack/solid-virtual';
-import { ArrowDown } from 'lucide-solid';
+import { ArrowDown } from '../icons.js';
 import { createEffect, createMemo, createSignal, For, type JSX, mapArray, on, onCleanup, onMount, Show } from 'solid-js';
 import type { RunAccount, RunTransaction } from '../../../src/domain/run.js';
 import { AccountStatusBadge, TransactionStatusBadge } from './StatusBadge.js';

@@ -2,7 +2,7 @@
 // badge carries its error twice: as `title` (what scripts and screen readers read) and in a
 // Kobalte tooltip (what a mouse or keyboard user sees without waiting for the native one).
 import { Tooltip } from '@kobalte/core/tooltip';
-import { CircleCheck, CircleHelp, CircleMinus, CircleX, Hourglass, LoaderCircle, Zap } from 'lucide-solid';
+import { CircleCheck, CircleHelp, CircleMinus, CircleX, Hourglass, LoaderCircle, Zap } from '../icons.js';
 import { type Component, type JSX, Show, splitProps } from 'solid-js';
 import { Dynamic } from 'solid-js/web';
 import type { RunAccountStatus, RunStatus, RunTransactionStatus } from '../../../src/domain/run.js';

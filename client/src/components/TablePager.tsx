@@ -1,6 +1,6 @@
 // Cursor paging (the API's opaque `nextCursor`): a stack of the cursors that led to this page,
 // so "Previous page" goes back without the server knowing pages at all.
-import { ChevronLeft, ChevronRight } from 'lucide-solid';
+import { ChevronLeft, ChevronRight } from '../icons.js';
 import { createSignal } from 'solid-js';
 import { FormButton } from './FormButton.js';
 

@@ -1,6 +1,6 @@
 // Status pills for the stock-accounts and transactions tables: a colour, an icon and a word, so
 // the status never rests on colour alone.
-import { CircleAlert, CircleCheck, CirclePause, CircleQuestionMark, CircleX, Hourglass, LoaderCircle } from 'lucide-solid';
+import { CircleAlert, CircleCheck, CirclePause, CircleQuestionMark, CircleX, Hourglass, LoaderCircle } from '../icons.js';
 import type { Component } from 'solid-js';
 import { Dynamic } from 'solid-js/web';
 import type { RunAccountStatus } from '../../../src/domain/run.js';

@@ -1,7 +1,7 @@
 // Run history (SPEC §8): the stored runs, newest first, filtered by status, date range and stock
 // account, a page at a time; a click or Enter on a row opens that run in the progress modal.
 import { A } from '@solidjs/router';
-import { ChevronLeft, ChevronRight, RefreshCw } from 'lucide-solid';
+import { ChevronLeft, ChevronRight, RefreshCw } from '../icons.js';
 import { batch, createEffect, createMemo, createSignal, For, onMount, Show } from 'solid-js';
 import type { RunStatus, RunSummary, RunTrigger } from '../../../src/domain/run.js';
 import { api, ApiError } from '../api.js';

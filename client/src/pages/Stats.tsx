@@ -1,6 +1,6 @@
 // Stats (SPEC §8): success rate, purchases, robux spent, mean time per purchase and runs by outcome
 // as cards; purchases and robux per account and per day as charts, each with its numbers as text.
-import { RefreshCw } from 'lucide-solid';
+import { RefreshCw } from '../icons.js';
 import { createEffect, createSignal, For, type JSX, Show } from 'solid-js';
 import { api, ApiError } from '../api.js';
 import { ChartAccountBars, type AccountVolume } from '../components/ChartAccountBars.js';

@@ -1,6 +1,6 @@
 // Stock accounts: the table, and the Add / Update / Delete forms. A save opens the progress
 // modal on the run it started; the table refreshes when that modal closes.
-import { Pencil, Plus, Trash2 } from 'lucide-solid';
+import { Pencil, Plus, Trash2 } from '../icons.js';
 import { createSignal, For, onMount } from 'solid-js';
 import { api } from '../api.js';
 import { AccountDeleteDialog } from '../components/AccountDeleteDialog.js';

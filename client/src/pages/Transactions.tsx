@@ -1,7 +1,7 @@
 // Transactions (the customers' orders): filter by status, page through them, Retry a failed one
 // (it opens the progress modal on the run it starts), Reconcile an unknown one. Unknown ones are
 // listed apart at the top until the gateway settles them.
-import { CircleQuestionMark, RotateCcw, SearchCheck } from 'lucide-solid';
+import { CircleQuestionMark, RotateCcw, SearchCheck } from '../icons.js';
 import { batch, createEffect, createSignal, For, on, Show } from 'solid-js';
 import { api } from '../api.js';
 import { FormButton } from '../components/FormButton.js';
