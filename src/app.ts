@@ -36,8 +36,11 @@ export interface AppDeps {
   hub?: RunHub;
   /** The auto-purchase engine; built from the other dependencies when not given. */
   engine?: AutoPurchase;
-  /** Closes a request's connection at once (a stalled stream); the Node entry supplies it. */
-  abortConnection?: (c: Context) => void;
+  /**
+   * For a request, a function that closes its connection at once (a stalled stream); the Node
+   * entry supplies it. It captures only what it needs, not the request's context.
+   */
+  connectionCloser?: (c: Context) => (() => void) | undefined;
   /** Serves the built admin client for every non-API GET (the runtime's static files). */
   clientAssets?: MiddlewareHandler;
 }
@@ -65,15 +68,15 @@ export function createApp(deps: AppDeps): Hono {
 
   const app = new Hono();
   app.use(requestLog(logger));
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new AppError(413, 'payload_too_large', `The request body is over ${maxBodyBytes / 1024} KB`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: () => {
+      throw new AppError(413, 'payload_too_large', `The request body is over ${maxBodyBytes / 1024} KB`);
+    },
+  });
+  // Only where a body is read: on a GET the check would build a whole Request per call (and keep
+  // it for a stream's whole life).
+  app.use('/api/*', (c, next) => (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH' ? limitBody(c, next) : next()));
   app.use('/api/*', async (c, next) => {
     if (c.req.path === '/api/auth/login' || c.req.path === '/api/auth/logout') return next();
     return requireAdmin(auth)(c, next);
@@ -85,7 +88,7 @@ export function createApp(deps: AppDeps): Hono {
   transactionRoutes(app, orders, engine);
   autoPurchaseRoutes(app, db, engine);
   statsRoutes(app, db, clock);
-  runEventsRoutes(app, { db, hub, ticker, now: Date.now, abortConnection: deps.abortConnection });
+  runEventsRoutes(app, { db, hub, ticker, now: Date.now, connectionCloser: deps.connectionCloser });
 
   if (deps.clientAssets) {
     const assets = deps.clientAssets;

@@ -74,7 +74,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     engine,
     hub,
     // @hono/node-server hands the Node response over as c.env.outgoing: a stalled stream's socket is destroyed.
-    abortConnection: (c) => (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy(),
+    connectionCloser: (c) => {
+      const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
+      return outgoing ? () => outgoing.destroy() : undefined;
+    },
   });
   const seeded = gateway.kind === 'sandbox' ? seedDemoOrders(database.db, systemClock) : 0;
   const stopCleanup = startCleanupJob({

@@ -8,6 +8,8 @@ import { buildTestApp, testToken, type TestApp } from './support/test-app.js';
 
 const noLog = { debug() {}, info() {}, warn() {}, error() {} };
 const decoder = new TextDecoder();
+/** The hub flushes on the next turn of the event loop. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('run hub', () => {
   let t: TestApp;
@@ -27,8 +29,7 @@ describe('run hub', () => {
     const { feed, unsubscribe } = hub.subscribe('s1', { wake: () => wakes++ });
     append(100);
     for (let seq = 1; seq <= 100; seq++) hub.notify('s1', seq);
-    await Promise.resolve();
-    await Promise.resolve();
+    await nextTurn();
     expect(wakes).toBe(1);
     expect(feed.lastSeq()).toBe(100);
     expect(feed.framesAfter(0)!.map((f) => f.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
@@ -41,8 +42,12 @@ describe('run hub', () => {
     const { feed, unsubscribe } = hub.subscribe('s1', { wake: () => {} });
     append(25);
     hub.notify('s1', 25);
-    await Promise.resolve();
+    await nextTurn();
     expect(feed.framesAfter(15)!.map((f) => f.seq)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+    // Joined once for every connection at the same cursor.
+    expect(feed.bytesAfter(15)).toBe(feed.bytesAfter(15));
+    expect(feed.bytesAfter(15)!.lastSeq).toBe(25);
+    expect(feed.bytesAfter(14)).toBeUndefined();
     expect(feed.framesAfter(14)).toBeUndefined();
     expect(hub.readFrames('s1', 3, 6).map((f) => f.seq)).toEqual([4, 5, 6]);
     unsubscribe();

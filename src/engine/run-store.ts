@@ -170,8 +170,19 @@ export function runOverview(row: RunRow) {
   };
 }
 
+const reader = preparedFor((db) => ({
+  run: db.select().from(runs).where(eq(runs.sessionId, value('sessionId'))).prepare(),
+  eventsAfter: db
+    .select()
+    .from(runEvents)
+    .where(and(eq(runEvents.sessionId, value('sessionId')), gt(runEvents.seq, value('afterSeq'))))
+    .orderBy(asc(runEvents.seq))
+    .limit(sql.placeholder('limit'))
+    .prepare(),
+}));
+
 export function runRow(db: Db, sessionId: string): RunRow | undefined {
-  return db.select().from(runs).where(eq(runs.sessionId, sessionId)).get();
+  return reader(db).run.get({ sessionId });
 }
 
 /** The SPEC §2 snapshot assembled from the run's rows, with the seq it stands at: one read transaction. */
@@ -230,13 +241,8 @@ export function runTransactionList(db: Db, sessionId: string): RunTransaction[] 
 
 /** Stored events after `afterSeq`, in order, at most `limit`. */
 export function runEventsAfter(db: Db, sessionId: string, afterSeq: number, limit = 1000): RunEvent[] {
-  return db
-    .select()
-    .from(runEvents)
-    .where(and(eq(runEvents.sessionId, sessionId), gt(runEvents.seq, afterSeq)))
-    .orderBy(asc(runEvents.seq))
-    .limit(limit)
-    .all()
+  return reader(db)
+    .eventsAfter.all({ sessionId, afterSeq, limit })
     .map((row) => ({ seq: row.seq, type: row.type, data: JSON.parse(row.data) }) as RunEvent);
 }
 

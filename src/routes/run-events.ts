@@ -15,8 +15,8 @@ export interface RunEventsDeps {
   ticker: StreamTicker;
   now(): number;
   maxUnsentBytes?: number;
-  /** Closes the request's connection at once; supplied by the runtime's entry (a no-op elsewhere). */
-  abortConnection?: (c: Context) => void;
+  /** A closer of the request's connection; supplied by the runtime's entry (none elsewhere). */
+  connectionCloser?: (c: Context) => (() => void) | undefined;
 }
 
 export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
@@ -52,7 +52,7 @@ export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
         start,
         now: deps.now,
         maxUnsentBytes: deps.maxUnsentBytes,
-        abortConnection: deps.abortConnection ? () => deps.abortConnection!(c) : undefined,
+        abortConnection: deps.connectionCloser?.(c),
       });
       return new Response(body, { status: 200, headers: sseHeaders });
     },

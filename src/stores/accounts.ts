@@ -1,12 +1,17 @@
 // Stock-account rows: each function answers one question or makes one change.
 import { asc, eq, sql } from 'drizzle-orm';
 import { stockAccounts, type AccountStatus } from '../db/schema.js';
+import { preparedFor } from '../db/prepared.js';
 import type { Db } from '../db/types.js';
 
 export type AccountRow = typeof stockAccounts.$inferSelect;
 
+const statements = preparedFor((db) => ({
+  list: db.select().from(stockAccounts).orderBy(asc(stockAccounts.createdAt), asc(stockAccounts.id)).prepare(),
+}));
+
 export function listAccounts(db: Db): AccountRow[] {
-  return db.select().from(stockAccounts).orderBy(asc(stockAccounts.createdAt), asc(stockAccounts.id)).all();
+  return statements(db).list.all();
 }
 
 export function accountById(db: Db, id: string): AccountRow | undefined {

@@ -7,7 +7,7 @@ import { and, asc, eq, gt, lte, max, sql } from 'drizzle-orm';
 import { runEvents } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
-import { eventFrame } from './frames.js';
+import { concatFrames, eventFrame } from './frames.js';
 
 export interface HubOptions {
   /** How often another process's appends are looked for (SPEC: live within 250 ms). */
@@ -35,6 +35,11 @@ export interface RunFeed {
   lastSeq(): number;
   /** Frames after `seq`, from the shared window, or undefined when `seq` is behind the window. */
   framesAfter(seq: number): Frame[] | undefined;
+  /**
+   * The same frames joined into one chunk, joined once for every connection at this cursor (most
+   * connections of a run are at the same one).
+   */
+  bytesAfter(seq: number): { bytes: Uint8Array; lastSeq: number; ends: boolean } | undefined;
 }
 
 class Feed implements RunFeed {
@@ -61,8 +66,23 @@ class Feed implements RunFeed {
     return this.window.slice(seq + 1 - first.seq);
   }
 
+  private joined = new Map<number, { bytes: Uint8Array; lastSeq: number; ends: boolean }>();
+
+  bytesAfter(seq: number) {
+    let chunk = this.joined.get(seq);
+    if (!chunk) {
+      const frames = this.framesAfter(seq);
+      if (!frames || frames.length === 0) return undefined;
+      const last = frames[frames.length - 1]!;
+      chunk = { bytes: concatFrames(frames.map((frame) => frame.bytes)), lastSeq: last.seq, ends: last.type === 'end' };
+      this.joined.set(seq, chunk);
+    }
+    return chunk;
+  }
+
   add(frames: Frame[]) {
     if (!frames.length) return;
+    this.joined.clear();
     this.window.push(...frames);
     if (this.window.length > this.capacity) this.window = this.window.slice(this.window.length - this.capacity);
     this.last = frames[frames.length - 1]!.seq;
@@ -82,8 +102,19 @@ export function createRunHub(db: Db, logger: Logger, options: HubOptions = {}) {
   let dataVersion: number | undefined;
 
   const readDataVersion = () => (db.get(sql`pragma data_version`) as { data_version: number } | undefined)?.data_version;
-  const maxSeq = (sessionId: string) =>
-    db.select({ seq: max(runEvents.seq) }).from(runEvents).where(eq(runEvents.sessionId, sessionId)).get()?.seq ?? 0;
+  const lastSeqOf = db
+    .select({ seq: max(runEvents.seq) })
+    .from(runEvents)
+    .where(eq(runEvents.sessionId, sql.placeholder('sessionId')))
+    .prepare();
+  const newRows = db
+    .select({ seq: runEvents.seq, type: runEvents.type, data: runEvents.data })
+    .from(runEvents)
+    .where(and(eq(runEvents.sessionId, sql.placeholder('sessionId')), gt(runEvents.seq, sql.placeholder('afterSeq'))))
+    .orderBy(asc(runEvents.seq))
+    .limit(batchRows)
+    .prepare();
+  const maxSeq = (sessionId: string) => lastSeqOf.get({ sessionId })?.seq ?? 0;
 
   /** Reads the new rows of every dirty feed (once, whatever the number of listeners) and wakes their listeners. */
   const flush = () => {
@@ -94,13 +125,7 @@ export function createRunHub(db: Db, logger: Logger, options: HubOptions = {}) {
       if (!feed) continue;
       try {
         for (;;) {
-          const rows = db
-            .select({ seq: runEvents.seq, type: runEvents.type, data: runEvents.data })
-            .from(runEvents)
-            .where(and(eq(runEvents.sessionId, sessionId), gt(runEvents.seq, feed.lastSeq())))
-            .orderBy(asc(runEvents.seq))
-            .limit(batchRows)
-            .all();
+          const rows = newRows.all({ sessionId, afterSeq: feed.lastSeq() });
           feed.add(rows.map((row) => ({ seq: row.seq, type: row.type, bytes: eventFrame(row.seq, row.type, row.data) })));
           if (rows.length < batchRows) break;
         }
@@ -114,8 +139,11 @@ export function createRunHub(db: Db, logger: Logger, options: HubOptions = {}) {
   const scheduleFlush = () => {
     if (flushScheduled) return;
     flushScheduled = true;
-    // Many appends in one tick wake each connection once.
-    queueMicrotask(flush);
+    // On the next turn of the event loop, not in a microtask: the commits of a whole turn (a
+    // fast gateway commits many) reach each connection as one write, and the walk is not held
+    // up by the fan-out between two of its commits.
+    if (typeof setImmediate === 'function') setImmediate(flush);
+    else setTimeout(flush, 0);
   };
 
   /** Another process may have appended: look at data_version, cheap, and only while someone listens. */

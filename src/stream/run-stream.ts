@@ -61,16 +61,21 @@ export function openRunStream(options: RunStreamOptions): ReadableStream<Uint8Ar
     while (room()) {
       const last = feed.lastSeq();
       if (cursor >= last) break;
-      const frames = feed.framesAfter(cursor) ?? hub.readFrames(sessionId, cursor, last);
-      if (frames.length === 0 || frames[0]!.seq !== cursor + 1) {
-        // Rows behind the cursor were deleted under it: the client resumes and gets a snapshot.
-        abort('gap');
-        return;
+      let chunk = feed.bytesAfter(cursor);
+      if (!chunk) {
+        // Behind the shared window: this connection catches up from the database on its own.
+        const frames = hub.readFrames(sessionId, cursor, last);
+        if (frames.length === 0 || frames[0]!.seq !== cursor + 1) {
+          // Rows behind the cursor were deleted under it: the client resumes and gets a snapshot.
+          abort('gap');
+          return;
+        }
+        const lastFrame = frames[frames.length - 1]!;
+        chunk = { bytes: concatFrames(frames.map((frame) => frame.bytes)), lastSeq: lastFrame.seq, ends: lastFrame.type === 'end' };
       }
-      const lastFrame = frames[frames.length - 1]!;
-      cursor = lastFrame.seq;
-      controller.enqueue(concatFrames(frames.map((frame) => frame.bytes)));
-      if (lastFrame.type === 'end') {
+      cursor = chunk.lastSeq;
+      controller.enqueue(chunk.bytes);
+      if (chunk.ends) {
         finish();
         return;
       }
