@@ -57,10 +57,11 @@ describe('run hub', () => {
     const Database = (await import('better-sqlite3')).default;
     // A second connection to the same in-memory database is impossible: use a file.
     const { openDatabase } = await import('../src/db/open.js');
-    const { mkdtempSync } = await import('node:fs');
+    const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const file = join(mkdtempSync(join(tmpdir(), 'hub-')), 'a.db');
+    const folder = mkdtempSync(join(tmpdir(), 'hub-'));
+    const file = join(folder, 'a.db');
     const mine = openDatabase(file);
     const other = new Database(file);
     try {
@@ -78,6 +79,7 @@ describe('run hub', () => {
     } finally {
       other.close();
       mine.close();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });
