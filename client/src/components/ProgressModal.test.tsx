@@ -20,8 +20,14 @@ class FakeEventSource extends EventTarget {
     this.readyState = 1;
     this.dispatchEvent(new Event('open'));
   }
-  emit(type: string, data: unknown, id: number) {
+  /** An event arrives (the modal folds it at the next frame). */
+  send(type: string, data: unknown, id: number) {
     this.dispatchEvent(new MessageEvent(type, { data: JSON.stringify(data), lastEventId: String(id) }));
+  }
+  /** An event arrives, and a frame passes: what it changed is on screen. */
+  emit(type: string, data: unknown, id: number) {
+    this.send(type, data, id);
+    vi.advanceTimersToNextFrame();
   }
   drop() {
     this.readyState = 0;
@@ -56,7 +62,20 @@ const snapshotOf = (extra: Partial<RunSnapshot> = {}): RunSnapshot => ({
 let sources: FakeEventSource[];
 let stored: RunSnapshot;
 
+/**
+ * Animation frames are the test's to give (the stream's events are folded once per frame, and the
+ * processing row followed once per frame); these timers are faked along with them.
+ */
+const fakeTimers = (...more: ('setTimeout' | 'clearTimeout' | 'Date')[]) =>
+  vi.useFakeTimers({ toFake: ['requestAnimationFrame', 'cancelAnimationFrame', ...more] });
+/** A frame passes, and the task right after it (where the table reads its scroll position). */
+const frame = () => {
+  vi.advanceTimersToNextFrame();
+  vi.advanceTimersByTime(1);
+};
+
 beforeEach(() => {
+  fakeTimers();
   sources = [];
   stored = snapshotOf();
   vi.stubGlobal('EventSource', FakeEventSource);
@@ -118,6 +137,8 @@ describe('ProgressModal', () => {
   it('shows a running run: dialog name, status badge, step, cards and table rows', async () => {
     const { dialog, source } = await openRunning();
     expect(source.url).toBe('/api/auto-purchase/progress/run-1/events');
+    // The stream's opening snapshot is the run: it is not also asked for with a GET.
+    expect(fetch).not.toHaveBeenCalled();
 
     const badge = screen.getByTestId('run-status');
     expect(badge.dataset.status).toBe('running');
@@ -181,7 +202,7 @@ describe('ProgressModal', () => {
   });
 
   it('marks a balance that just dropped, for a moment', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    fakeTimers('setTimeout', 'clearTimeout');
     const { dialog, source } = await openRunning();
     source.emit('account', { id: 'acc-1', robux: 900, status: 'active' }, 5);
     const robux = rowOf(dialog, 'Stock accounts', 'acc-1').cells[1]!;
@@ -235,7 +256,7 @@ describe('ProgressModal', () => {
 
   it('closes by itself 3 s after an end seen live', async () => {
     const { source, onClose } = await openRunning();
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    fakeTimers('setTimeout', 'clearTimeout');
     end(source);
     vi.advanceTimersByTime(2900);
     expect(onClose).not.toHaveBeenCalled();
@@ -245,7 +266,7 @@ describe('ProgressModal', () => {
 
   it('stays open after the end when pinned', async () => {
     const { dialog, source, onClose } = await openRunning();
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    fakeTimers('setTimeout', 'clearTimeout');
     within(dialog).getByRole('button', { name: 'Pin' }).click();
     end(source);
     vi.advanceTimersByTime(10_000);
@@ -265,17 +286,41 @@ describe('ProgressModal', () => {
     expect(source.readyState).toBe(2);
   });
 
-  it('opens a finished run from its stored snapshot: no stream, Ended, no auto-close', async () => {
-    stored = snapshotOf({ status: 'completed', endTime: '2024-05-01T10:05:00.000Z' });
+  it('opens a finished run from its stored snapshot: one download, no live stream, Ended, no auto-close', async () => {
+    const finished = snapshotOf({ status: 'completed', endTime: '2024-05-01T10:05:00.000Z' });
     const onClose = vi.fn();
     render(() => <ProgressModal sessionId="run-1" onClose={onClose} follow={follow} />);
-    await vi.waitFor(() => expect(screen.getByTestId('connection').textContent).toBe('Ended'));
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    expect(sources).toHaveLength(0);
+    await vi.waitFor(() => expect(sources).toHaveLength(1));
+    const source = sources[0]!;
+    source.open();
+    // Not Live: a stream that has not said the run is running is still connecting.
+    expect(screen.getByTestId('connection').textContent).toBe('Connecting…');
+    // The server sends a finished run's stored snapshot and closes; this side closes too, at once.
+    source.emit('snapshot', finished, 12);
+    expect(screen.getByTestId('connection').textContent).toBe('Ended');
+    expect(source.readyState).toBe(2);
+    fakeTimers('setTimeout', 'clearTimeout');
     expect(screen.getByTestId('run-status').dataset.status).toBe('completed');
     expect((screen.getByRole('button', { name: 'Close' }) as HTMLButtonElement).disabled).toBe(false);
     vi.advanceTimersByTime(10_000);
     expect(onClose).not.toHaveBeenCalled();
+    expect(sources).toHaveLength(1);
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('an unknown run: the stream is refused, the GET says why, and it ends without retrying', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(JSON.stringify({ error: { code: 'not_found', message: 'No such run' } }), { status: 404, headers: { 'content-type': 'application/json' } })),
+    );
+    render(() => <ProgressModal sessionId="nope" onClose={() => {}} follow={follow} />);
+    await vi.waitFor(() => expect(sources).toHaveLength(1));
+    sources[0]!.readyState = 2;
+    sources[0]!.dispatchEvent(new Event('error'));
+    await vi.waitFor(() => expect(screen.getByTestId('connection').textContent).toBe('Ended'));
+    expect(screen.getByText('This run could not be loaded.')).toBeTruthy();
+    expect(fetch).toHaveBeenCalledTimes(1);
+    expect(sources).toHaveLength(1);
   });
 
   it('closes its stream when it unmounts', async () => {
@@ -284,31 +329,102 @@ describe('ProgressModal', () => {
     expect(source.readyState).toBe(2);
   });
 
-  it('keeps the processing row in view, unless the admin just scrolled the table', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
+  it('keeps the processing row in view once per frame, from its index, unless the admin just scrolled the table', async () => {
+    fakeTimers('Date', 'setTimeout', 'clearTimeout');
     const { dialog, source } = await openRunning(snapshotOf({ transactions: Array.from({ length: 40 }, (_, i) => row(i + 1)) }));
     const table = within(dialog).getByRole('table', { name: 'Transactions' });
     const scroller = table.parentElement!;
-    // A 384-px box with a 36-px header over 36-px rows: INV-n's top is n * 36 minus the scroll.
-    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(384);
-    vi.spyOn(HTMLElement.prototype, 'getBoundingClientRect').mockImplementation(function (this: HTMLElement) {
-      const n = Number(this.dataset.key?.slice('INV-'.length) ?? 0);
-      const top = this === scroller || !n ? 0 : n * 36 - scroller.scrollTop;
-      return { top, bottom: top + 36, left: 0, right: 0, width: 0, height: 36, x: 0, y: top, toJSON: () => ({}) };
-    });
+    // A 384-px box with a 36-px header over 36-px rows: INV-n's bottom is (n + 1) * 36 in the box.
+    const clientHeight = vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(384);
+    // No row is measured: its place comes from its index.
+    const measured = vi.spyOn(HTMLElement.prototype, 'getBoundingClientRect');
     const processing = (n: number, seq: number) =>
-      source.emit('transaction', { invoiceId: `INV-${n}`, status: 'processing', usedAccount: 'alice', timestamp: 't' }, seq);
+      source.send('transaction', { invoiceId: `INV-${n}`, status: 'processing', usedAccount: 'alice', timestamp: 't' }, seq);
+    const done = (n: number, seq: number) =>
+      source.send('transaction', { invoiceId: `INV-${n}`, status: 'completed', usedAccount: 'alice', timestamp: 't' }, seq);
 
-    processing(20, 5);
+    // Nothing is read or scrolled while the events are handled; then once, after the frame, to
+    // the latest row that turned processing.
+    clientHeight.mockClear();
+    processing(10, 5);
+    done(10, 6);
+    processing(20, 7);
+    expect(scroller.scrollTop).toBe(0);
+    expect(clientHeight).not.toHaveBeenCalled();
+    frame(); // folds the events
+    frame(); // follows the row
     expect(scroller.scrollTop).toBe(20 * 36 + 36 - 384);
+    expect(clientHeight).toHaveBeenCalledTimes(1);
+    expect(rowOf(dialog, 'Transactions', 'INV-20').dataset.status).toBe('processing');
 
+    // Already in view: left where it is.
+    processing(15, 8);
+    frame();
+    frame();
+    expect(scroller.scrollTop).toBe(20 * 36 + 36 - 384);
+    // Above the view: scrolled up to just below the sticky header.
+    processing(2, 9);
+    frame();
+    frame();
+    expect(scroller.scrollTop).toBe(36);
+
+    // The admin scrolled the table: it stays where they put it for a while.
     fireEvent.wheel(scroller);
-    processing(30, 6);
-    expect(scroller.scrollTop).toBe(20 * 36 + 36 - 384);
+    processing(30, 10);
+    frame();
+    frame();
+    expect(scroller.scrollTop).toBe(36);
 
     vi.advanceTimersByTime(5000);
-    processing(31, 7);
+    processing(31, 11);
+    frame();
+    frame();
     expect(scroller.scrollTop).toBe(31 * 36 + 36 - 384);
+    expect(measured.mock.contexts.filter((el) => (el as HTMLElement).dataset?.key)).toEqual([]);
+  });
+
+  it('brings a row that is processing when the snapshot arrives into view', async () => {
+    fakeTimers('setTimeout', 'clearTimeout');
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(384);
+    const transactions = Array.from({ length: 40 }, (_, i) => row(i + 1, i < 24 ? { status: 'completed' } : i === 24 ? { status: 'processing' } : {}));
+    const { dialog } = await openRunning(snapshotOf({ transactions }));
+    const scroller = within(dialog).getByRole('table', { name: 'Transactions' }).parentElement!;
+    frame();
+    expect(scroller.scrollTop).toBe(25 * 36 + 36 - 384);
+  });
+
+  it('folds a burst of events once per frame: each changed row and card is written once', async () => {
+    const { dialog, source } = await openRunning(snapshotOf({ transactions: Array.from({ length: 40 }, (_, i) => row(i + 1)) }));
+    const processed = screen.getByTestId('card-processed').lastElementChild!;
+    const second = rowOf(dialog, 'Transactions', 'INV-2');
+    const writes: MutationRecord[] = [];
+    new MutationObserver((records) => writes.push(...records)).observe(dialog, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
+    let seq = 5;
+    for (let n = 1; n <= 20; n++) {
+      source.send('transaction', { invoiceId: `INV-${n}`, status: 'processing', usedAccount: 'alice', timestamp: 't' }, seq++);
+      source.send('transaction', { invoiceId: `INV-${n}`, status: 'completed', usedAccount: 'alice', timestamp: 't' }, seq++);
+      source.send('summary', { totalTransactions: 40, processedCount: n, skippedCount: 0, failedCount: 0, unknownCount: 0 }, seq++);
+    }
+    // Not folded yet: the DOM is as it was.
+    await Promise.resolve();
+    expect(writes).toEqual([]);
+    expect(processed.textContent).toBe('1');
+
+    vi.advanceTimersToNextFrame();
+    await Promise.resolve();
+    expect(processed.textContent).toBe('20');
+    expect(rowOf(dialog, 'Transactions', 'INV-2')).toBe(second);
+    expect(second.dataset.status).toBe('completed');
+    expect(rowOf(dialog, 'Transactions', 'INV-20').dataset.status).toBe('completed');
+    expect(rowOf(dialog, 'Transactions', 'INV-21').dataset.status).toBe('pending');
+    // Written once each, with the last value: the card's number, the row's status attribute.
+    expect(writes.filter((r) => processed.contains(r.target))).toHaveLength(1);
+    expect(writes.filter((r) => r.target === second && r.attributeName === 'data-status')).toHaveLength(1);
   });
 
   it('renders every row up to 1,000 transactions, and a window above that', async () => {
@@ -326,19 +442,22 @@ describe('ProgressModal', () => {
     expect(windowRows.length).toBeLessThan(200);
     expect(windowRows[0]!.dataset.key).toBe('INV-1');
     expect(windowRows[0]!.dataset.status).toBe('pending');
+    frame(); // the window takes its scroll box
 
     source.emit('transaction', { invoiceId: 'INV-1', status: 'processing', usedAccount: 'alice', timestamp: 't' }, 6);
     expect(table.querySelector<HTMLElement>('tr[data-key="INV-1"]')!.dataset.status).toBe('processing');
 
-    // A row far below turning `processing` brings the window to it.
+    // A row far below turning `processing` brings the window to it, after the next frame.
     const scroller = table.parentElement!;
-    const scrollTo = vi.fn((options: ScrollToOptions) => {
-      scroller.scrollTop = options.top ?? 0;
-      scroller.dispatchEvent(new Event('scroll'));
-    });
-    scroller.scrollTo = scrollTo as unknown as typeof scroller.scrollTo;
     source.emit('transaction', { invoiceId: 'INV-3000', status: 'processing', usedAccount: 'alice', timestamp: 't' }, 7);
-    expect(scrollTo).toHaveBeenCalled();
+    expect(scroller.scrollTop).toBe(0);
+    frame();
+    await vi.waitFor(() => expect(scroller.scrollTop).toBe(3000 * 36 + 36 - 384));
+    scroller.dispatchEvent(new Event('scroll'));
     await vi.waitFor(() => expect(table.querySelector<HTMLElement>('tr[data-key="INV-3000"]')?.dataset.status).toBe('processing'));
+    // The spacer above the window stands for the rows not rendered: the row sits at its index × 36 px.
+    const spacer = table.querySelector<HTMLElement>('tbody tr[aria-hidden="true"]')!;
+    const first = Number(table.querySelector<HTMLElement>('tr[data-key]')!.dataset.key!.slice('INV-'.length)) - 1;
+    expect(spacer.style.height).toBe(`${first * 36}px`);
   }, 30_000); // jsdom takes seconds to build 1,000 rows; a browser takes milliseconds
 });

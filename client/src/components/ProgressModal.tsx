@@ -4,7 +4,7 @@ import { Dialog } from '@kobalte/core/dialog';
 import { Pin, PinOff } from '../icons.js';
 import { createEffect, createMemo, createSignal, For, onCleanup, Show } from 'solid-js';
 import type { RunSnapshot, RunSummary } from '../../../src/domain/run.js';
-import { type ConnectionState, followRun, type RunFollower } from '../run-store.js';
+import { type ConnectionState, followRun, type ProcessingRow, type RunFollower } from '../run-store.js';
 import { StockAccountsTable, TransactionsTable } from './RunTables.js';
 import { RunStatusBadge } from './StatusBadge.js';
 
@@ -54,11 +54,17 @@ export function ProgressModal(props: ProgressModalProps) {
   return (
     <Dialog open modal onOpenChange={(open) => !open && close()}>
       <Dialog.Portal>
-        <Dialog.Overlay class="fixed inset-0 z-50 bg-black/60 backdrop-blur-[1px]" />
-        <div class="fixed inset-0 z-50 flex items-center justify-center p-2 sm:p-4">
+        {/* No backdrop blur: a blurred full-window backdrop is redrawn with every frame of a live
+            run, and without a GPU that alone held the page to ~20 fps. */}
+        <Dialog.Overlay class="fixed inset-0 z-50 bg-black/60" />
+        {/* The bottom 5rem stay clear: toasts show there (bottom right, over everything), and must
+            not cover Pin or Close when the modal opens with one (the account was saved). */}
+        <div class="fixed inset-0 z-50 flex items-center justify-center px-2 pt-2 pb-20 sm:px-4 sm:pt-4">
+          {/* At most the height left in the window, so the header and the footer (connection, Pin,
+              Close) are always on screen; the part between them scrolls when it does not fit. */}
           <Dialog.Content
             ref={content}
-            class="flex max-h-full w-full max-w-4xl min-w-0 flex-col gap-4 overflow-x-hidden overflow-y-auto rounded-xl border border-slate-700 bg-[#1e293b] p-3 text-slate-100 shadow-2xl outline-none sm:p-5"
+            class="flex max-h-full w-full max-w-4xl min-w-0 flex-col overflow-hidden rounded-xl border border-slate-700 bg-[#1e293b] text-slate-100 shadow-2xl outline-none"
             onEscapeKeyDown={holdWhileRunning}
             onInteractOutside={holdWhileRunning}
             onOpenAutoFocus={(event) => {
@@ -67,11 +73,15 @@ export function ProgressModal(props: ProgressModalProps) {
               content?.focus();
             }}
           >
-            <RunHeader run={run()} />
-            <Show when={run()} fallback={<NotLoaded connection={connection()} />}>
-              {(current) => <RunBody run={current()} />}
-            </Show>
-            <footer class="flex flex-wrap items-center justify-between gap-2 border-t border-slate-700 pt-3">
+            <div class="shrink-0 px-3 pt-3 sm:px-5 sm:pt-5">
+              <RunHeader run={run()} />
+            </div>
+            <div class="flex min-h-0 flex-1 flex-col gap-4 overflow-x-hidden overflow-y-auto px-3 py-4 sm:px-5">
+              <Show when={run()} fallback={<NotLoaded connection={connection()} />}>
+                {(current) => <RunBody run={current()} processing={follower().store.processing()} />}
+              </Show>
+            </div>
+            <footer class="flex shrink-0 flex-wrap items-center justify-between gap-2 border-t border-slate-700 px-3 py-3 sm:px-5 sm:pb-5">
               <div class="flex flex-wrap items-center gap-3">
                 <ConnectionIndicator state={connection()} />
                 <Show when={autoClosing()}>
@@ -121,7 +131,7 @@ function RunHeader(props: { run: RunSnapshot | undefined }) {
   );
 }
 
-function RunBody(props: { run: RunSnapshot }) {
+function RunBody(props: { run: RunSnapshot; processing: ProcessingRow | undefined }) {
   return (
     <>
       <SummaryCards summary={props.run.summary} />
@@ -136,7 +146,7 @@ function RunBody(props: { run: RunSnapshot }) {
       </section>
       <section class="min-w-0 space-y-1.5">
         <h3 class="text-sm font-medium text-slate-300">Transactions</h3>
-        <TransactionsTable transactions={props.run.transactions} />
+        <TransactionsTable transactions={props.run.transactions} processing={props.processing} />
       </section>
     </>
   );

@@ -1,9 +1,12 @@
 // The progress modal's two tables. Both render straight from the run store: a row component reads
 // its own row's fields, so a `transaction` or `account` event re-renders one row, never the table.
+// Every row is ROW_PX tall, so where a row sits is known from its index: the window above
+// ALL_ROWS_UP_TO and the following of the processing row never measure rows.
 import { createVirtualizer } from '@tanstack/solid-virtual';
 import { ArrowDown } from '../icons.js';
-import { createEffect, createMemo, createSignal, For, type JSX, mapArray, on, onCleanup, onMount, Show } from 'solid-js';
+import { createEffect, createSignal, For, Index, type JSX, on, onCleanup, onMount, Show } from 'solid-js';
 import type { RunAccount, RunTransaction } from '../../../src/domain/run.js';
+import type { ProcessingRow } from '../run-store.js';
 import { AccountStatusBadge, TransactionStatusBadge } from './StatusBadge.js';
 
 /** Up to this many transactions every row is in the DOM; above it only a scrolled window is. */
@@ -17,7 +20,7 @@ const ROW_PX = 36;
 const HEADER_PX = 36;
 
 const scrollBox = 'overflow-auto rounded-lg border border-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-500';
-const headCell = 'sticky top-0 z-10 bg-slate-900 px-3 text-left text-xs font-semibold uppercase tracking-wide text-slate-400';
+const headCell = 'sticky top-0 z-10 whitespace-nowrap bg-slate-900 px-3 text-left text-xs font-semibold uppercase tracking-wide text-slate-400';
 const cell = 'whitespace-nowrap px-3';
 const stripe = (index: number) => (index % 2 === 1 ? 'bg-slate-900/40' : 'bg-transparent');
 
@@ -135,12 +138,30 @@ function EmptyRow(props: { columns: number; text: string }) {
   );
 }
 
+const nextFrame: (run: () => void) => number =
+  typeof requestAnimationFrame === 'function' ? (run) => requestAnimationFrame(run) : (run) => setTimeout(run, 16) as unknown as number;
+const cancelFrame: (id: number) => void = typeof cancelAnimationFrame === 'function' ? (id) => cancelAnimationFrame(id) : (id) => clearTimeout(id);
+
 /** Above ALL_ROWS_UP_TO: only the rows in (and near) view, between two spacer rows. */
-function WindowedRows(props: { rows: RunTransaction[]; scroller: HTMLElement; onReveal: (reveal: ((index: number) => void) | undefined) => void }) {
+function WindowedRows(props: { rows: RunTransaction[]; scroller: HTMLElement }) {
   // Solid builds elements in a template's document, without a window: the virtualizer must see
   // the scroll box only once it is in the page, or it listens for scrolls on no window at all.
-  const [inPage, setInPage] = createSignal(props.scroller.isConnected);
-  onMount(() => setInPage(props.scroller.isConnected));
+  // And only at the next frame, not while the rows are being built (a snapshot of 10,000 rows
+  // arriving): given its box, the virtualizer measures it at once, which forces the layout of
+  // everything just built inside that task; in a frame, that layout is the one the frame does anyway.
+  const [inPage, setInPage] = createSignal(false);
+  let attach: number | undefined;
+  onMount(() => {
+    attach = nextFrame(() => {
+      attach = undefined;
+      setInPage(props.scroller.isConnected);
+    });
+  });
+  onCleanup(() => {
+    if (attach !== undefined) cancelFrame(attach);
+  });
+  // Every row is ROW_PX tall (estimateSize, never measured): the window and its spacers come from
+  // the row count and the scroll offset alone.
   const virtualizer = createVirtualizer({
     get count() {
       return props.rows.length;
@@ -150,14 +171,11 @@ function WindowedRows(props: { rows: RunTransaction[]; scroller: HTMLElement; on
       return () => box;
     },
     estimateSize: () => ROW_PX,
-    overscan: 12,
-    // The rows start below the header (scrollMargin), which stays stuck over them (scrollPaddingStart).
+    overscan: 6,
+    // The rows start below the header.
     scrollMargin: HEADER_PX,
-    scrollPaddingStart: HEADER_PX,
     initialRect: { width: 0, height: 384 },
   });
-  onMount(() => props.onReveal((index) => virtualizer.scrollToIndex(index, { align: 'auto' })));
-  onCleanup(() => props.onReveal(undefined));
   const items = () => virtualizer.getVirtualItems();
   const above = () => (items()[0]?.start ?? HEADER_PX) - HEADER_PX;
   const below = () => virtualizer.getTotalSize() - ((items()[items().length - 1]?.end ?? HEADER_PX) - HEADER_PX);
@@ -166,37 +184,19 @@ function WindowedRows(props: { rows: RunTransaction[]; scroller: HTMLElement; on
       <Show when={above() > 0}>
         <tr aria-hidden="true" style={{ height: `${above()}px` }} />
       </Show>
-      <For each={items()}>
+      {/* By position, not by row: as the window moves, its row elements stay and show other rows
+          (their texts and attributes change), rather than being torn down and built again. */}
+      <Index each={items()}>
         {(item) => (
-          <Show when={props.rows[item.index]}>
-            {(row) => <TransactionRow row={row()} index={item.index} ariaRowIndex={item.index + 2} />}
+          <Show when={props.rows[item().index]}>
+            {(row) => <TransactionRow row={row()} index={item().index} ariaRowIndex={item().index + 2} />}
           </Show>
         )}
-      </For>
+      </Index>
       <Show when={below() > 0}>
         <tr aria-hidden="true" style={{ height: `${below()}px` }} />
       </Show>
     </>
-  );
-}
-
-/**
- * Calls `reveal(index)` when a row turns `processing` (or is processing when it first shows up).
- * One small watcher per row, each reading only its own row's status.
- */
-function watchProcessing(rows: () => RunTransaction[], reveal: (index: number) => void) {
-  // A memo runs eagerly: it maps new rows as the list changes, and disposes the old rows' watchers.
-  createMemo(
-    mapArray(rows, (row, index) => {
-      createEffect(
-        on(
-          () => row.status,
-          (status, before) => {
-            if (status === 'processing' && before !== 'processing') reveal(index());
-          },
-        ),
-      );
-    }),
   );
 }
 
@@ -210,40 +210,61 @@ function createUserScrollClock() {
   return { handlers, recentlyScrolled: () => Date.now() - last < USER_SCROLL_GRACE_MS };
 }
 
-/** Scrolls `row` into `box` (below its sticky header) without moving the page or the dialog. */
-function keepInView(box: HTMLElement, row: HTMLElement) {
-  const boxTop = box.getBoundingClientRect().top + HEADER_PX;
-  const boxBottom = box.getBoundingClientRect().top + box.clientHeight;
-  const rect = row.getBoundingClientRect();
-  if (rect.top < boxTop) box.scrollTop -= boxTop - rect.top;
-  else if (rect.bottom > boxBottom) box.scrollTop += rect.bottom - boxBottom;
+/**
+ * Keeps a row of the table's scroll box in view, below its sticky header, without moving the page
+ * or the dialog. `follow(index)` only notes the row. Once per animation frame, for the latest row
+ * noted, right after that frame is painted (when the layout is still clean, so reading it costs
+ * nothing), the box's scroll offset and height are read and the box scrolled only when the row is
+ * not already in view; the next frame shows it. A row's place is its index × ROW_PX, in the full
+ * table as in the window (whose spacers stand for the rows not rendered), so no row is measured,
+ * and nothing is read from the layout while an event is being handled.
+ */
+function createRowFollower(box: () => HTMLElement | undefined, paused: () => boolean) {
+  let wanted: number | undefined;
+  let frame: number | undefined;
+  let painted: ReturnType<typeof setTimeout> | undefined;
+  const reveal = () => {
+    painted = undefined;
+    const index = wanted;
+    wanted = undefined;
+    const el = box();
+    if (index === undefined || !el?.isConnected || paused()) return;
+    const height = el.clientHeight;
+    if (height <= HEADER_PX) return; // not laid out (hidden), or no room for a row
+    const top = HEADER_PX + index * ROW_PX;
+    const bottom = top + ROW_PX;
+    const scrolled = el.scrollTop;
+    if (top < scrolled + HEADER_PX) el.scrollTop = top - HEADER_PX;
+    else if (bottom > scrolled + height) el.scrollTop = bottom - height;
+  };
+  onCleanup(() => {
+    if (frame !== undefined) cancelFrame(frame);
+    clearTimeout(painted);
+  });
+  return (index: number) => {
+    wanted = index;
+    if (frame !== undefined || painted !== undefined) return;
+    frame = nextFrame(() => {
+      frame = undefined;
+      painted = setTimeout(reveal, 0);
+    });
+  };
 }
 
-export function TransactionsTable(props: { transactions: RunTransaction[] }) {
+export function TransactionsTable(props: { transactions: RunTransaction[]; processing?: ProcessingRow | undefined }) {
   const [scroller, setScroller] = createSignal<HTMLDivElement>();
-  let body!: HTMLTableSectionElement;
   const windowed = () => props.transactions.length > ALL_ROWS_UP_TO;
   const clock = createUserScrollClock();
-  // The window scrolls by index; it may mount after the first row to reveal is known.
-  let revealInWindow: ((index: number) => void) | undefined;
-  let pending: number | undefined;
-  const setRevealInWindow = (reveal: ((index: number) => void) | undefined) => {
-    revealInWindow = reveal;
-    if (reveal && pending !== undefined) reveal(pending);
-    pending = undefined;
-  };
-
-  watchProcessing(
-    () => props.transactions,
-    (index) => {
-      const box = scroller();
-      if (!box || clock.recentlyScrolled()) return;
-      if (!windowed()) {
-        const row = body.rows[index];
-        if (row) keepInView(box, row);
-      } else if (revealInWindow) revealInWindow(index);
-      else pending = index;
-    },
+  const follow = createRowFollower(scroller, clock.recentlyScrolled);
+  // The row being processed stays in view (unless the admin just scrolled the table): a new
+  // `processing` object per row that turns processing, known by the store without a per-row watcher.
+  createEffect(
+    on(
+      () => props.processing,
+      (processing) => {
+        if (processing) follow(processing.index);
+      },
+    ),
   );
 
   return (
@@ -252,22 +273,17 @@ export function TransactionsTable(props: { transactions: RunTransaction[] }) {
         <Header
           columns={[{ label: 'Invoice' }, { label: 'Gamepass' }, { label: 'Price', right: true }, { label: 'Used account' }, { label: 'Status' }]}
         />
-        <tbody ref={body}>
+        <tbody>
           <Show
-            when={windowed() && scroller()}
+            when={windowed()}
             fallback={
               <For each={props.transactions} fallback={<EmptyRow columns={5} text="No pending transactions." />}>
                 {(row, index) => <TransactionRow row={row} index={index()} />}
               </For>
             }
           >
-            {(box) => (
-              <WindowedRows
-                rows={props.transactions}
-                scroller={box()}
-                onReveal={setRevealInWindow}
-              />
-            )}
+            {/* Never every row first: the window waits for its scroll box instead. */}
+            <Show when={scroller()}>{(box) => <WindowedRows rows={props.transactions} scroller={box()} />}</Show>
           </Show>
         </tbody>
       </table>

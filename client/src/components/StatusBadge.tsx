@@ -3,8 +3,7 @@
 // Kobalte tooltip (what a mouse or keyboard user sees without waiting for the native one).
 import { Tooltip } from '@kobalte/core/tooltip';
 import { CircleCheck, CircleHelp, CircleMinus, CircleX, Hourglass, LoaderCircle, Zap } from '../icons.js';
-import { type Component, type JSX, Show, splitProps } from 'solid-js';
-import { Dynamic } from 'solid-js/web';
+import { type Component, createRoot, type JSX, Show, splitProps, untrack } from 'solid-js';
 import type { RunAccountStatus, RunStatus, RunTransactionStatus } from '../../../src/domain/run.js';
 
 interface Look {
@@ -46,16 +45,51 @@ const accountLooks: Record<RunAccountStatus, Look> = {
 const badgeClass = 'inline-flex items-center gap-1 whitespace-nowrap rounded-full border font-medium';
 
 type SpanAttributes = Omit<JSX.HTMLAttributes<HTMLSpanElement>, 'children' | 'class'>;
+type IconComponent = NonNullable<Look['icon']>;
+
+/**
+ * A badge's icon: each icon, at each size, is built once by its component, and every badge gets a
+ * copy of that element. A table of badges changing status (a window of rows scrolling through a
+ * run) then clones a few nodes, instead of running an icon component (a `For` of `Dynamic`s, one
+ * per path) each time.
+ */
+const iconTemplates = new WeakMap<IconComponent, Map<string, Element>>();
+function iconElement(icon: IconComponent, size: number, spin: boolean): Node {
+  let sized = iconTemplates.get(icon);
+  if (!sized) iconTemplates.set(icon, (sized = new Map()));
+  const key = `${size}${spin ? ' spin' : ''}`;
+  let template = sized.get(key);
+  if (!template) {
+    template = createRoot((dispose) => {
+      const built = untrack(() => icon({ size, class: spin ? 'animate-spin' : '', 'aria-hidden': 'true' })) as unknown as Element;
+      dispose();
+      return built;
+    });
+    sized.set(key, template);
+  }
+  return template.cloneNode(true);
+}
+
+const badgeClasses = (look: Look, large?: boolean) => `${badgeClass} ${large ? 'px-2.5 py-1 text-sm' : 'px-2 py-0.5 text-xs'} ${look.tone}`;
+const badgeIcon = (look: Look, large?: boolean) => (look.icon ? iconElement(look.icon, large ? 16 : 14, !!look.spin) : undefined);
 
 /** The pill itself; extra attributes (data-testid, title…) land on the outer span. */
 function Badge(props: { look: Look; large?: boolean } & SpanAttributes) {
   const [own, rest] = splitProps(props, ['look', 'large']);
   return (
-    <span {...rest} class={`${badgeClass} ${own.large ? 'px-2.5 py-1 text-sm' : 'px-2 py-0.5 text-xs'} ${own.look.tone}`}>
-      <Show when={own.look.icon}>
-        {(icon) => <Dynamic component={icon()} size={own.large ? 16 : 14} class={own.look.spin ? 'animate-spin' : ''} aria-hidden="true" />}
-      </Show>
+    <span {...rest} class={badgeClasses(own.look, own.large)}>
+      {badgeIcon(own.look, own.large)}
       {own.look.label}
+    </span>
+  );
+}
+
+/** The same pill with no extra attributes: no spread, as many of these as there are rows. */
+function PlainBadge(props: { look: Look }) {
+  return (
+    <span class={badgeClasses(props.look)}>
+      {badgeIcon(props.look)}
+      {props.look.label}
     </span>
   );
 }
@@ -70,7 +104,7 @@ export function RunStatusBadge(props: { status: RunStatus } & SpanAttributes) {
 export function TransactionStatusBadge(props: { status: RunTransactionStatus; error?: string | null }) {
   const look = () => transactionLooks[props.status];
   return (
-    <Show when={props.status === 'failed' && props.error} fallback={<Badge look={look()} />}>
+    <Show when={props.status === 'failed' && props.error} fallback={<PlainBadge look={look()} />}>
       {(error) => (
         <Tooltip openDelay={200} placement="top">
           <Tooltip.Trigger as="span" tabIndex={0} class="cursor-help rounded-full outline-none focus-visible:ring-2 focus-visible:ring-red-400">
@@ -93,5 +127,5 @@ export function TransactionStatusBadge(props: { status: RunTransactionStatus; er
 
 /** A stock account's status: active (green), inactive (grey), invalid (red). */
 export function AccountStatusBadge(props: { status: RunAccountStatus }) {
-  return <Badge look={accountLooks[props.status]} />;
+  return <PlainBadge look={accountLooks[props.status]} />;
 }
