@@ -94,10 +94,10 @@ function PlainBadge(props: { look: Look }) {
   );
 }
 
-/** Running (blue, lightning) / Completed (green, check) / Failed (red, cross). */
-export function RunStatusBadge(props: { status: RunStatus } & SpanAttributes) {
-  const [own, rest] = splitProps(props, ['status']);
-  return <Badge look={runLooks[own.status]} large data-status={own.status} {...rest} />;
+/** Running (blue, lightning) / Completed (green, check) / Failed (red, cross); `compact` in tables. */
+export function RunStatusBadge(props: { status: RunStatus; compact?: boolean } & SpanAttributes) {
+  const [own, rest] = splitProps(props, ['status', 'compact']);
+  return <Badge look={runLooks[own.status]} large={!own.compact} data-status={own.status} {...rest} />;
 }
 
 /** A transaction's status; a failed one shows its error in a tooltip and as `title`. */

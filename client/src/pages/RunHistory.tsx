@@ -15,7 +15,7 @@ import {
   HistoryDateRange,
   rangeIsBackwards,
 } from '../components/HistoryDates.js';
-import { HistoryStatusBadge } from '../components/HistoryStatusBadge.js';
+import { RunStatusBadge } from '../components/StatusBadge.js';
 import { showRun } from '../progress.js';
 
 export interface RunOverview {
@@ -260,7 +260,7 @@ export function RunHistory() {
                     </td>
                     <td class="max-w-[12rem] truncate px-3 py-2">{run.triggeredBy?.stockAccountName ?? 'Manual'}</td>
                     <td class="px-3 py-2">
-                      <HistoryStatusBadge status={run.status} error={run.error} />
+                      <RunStatusBadge status={run.status} title={run.error} compact />
                     </td>
                     <td class={num}>
                       {formatNumber(run.summary.processedCount)} / {formatNumber(run.summary.totalTransactions)}
