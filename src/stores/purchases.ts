@@ -67,7 +67,6 @@ const statements = preparedFor((db) => ({
     .set({ outcome: sql`${value('outcome')}`, error: value('error'), updatedAt: value('now') })
     .where(eq(purchaseAttempts.idempotencyKey, value('key')))
     .prepare(),
-  transactionStatus: db.select({ status: transactions.status }).from(transactions).where(eq(transactions.id, value('id'))).prepare(),
 }));
 
 export function pendingOldestFirst(db: Db) {
@@ -82,10 +81,6 @@ export function transactionIdsWithStatus(db: Db, status: TransactionStatus): num
     .orderBy(asc(transactions.id))
     .all()
     .map((row) => row.id);
-}
-
-export function transactionStatus(db: Db, id: number): TransactionStatus | undefined {
-  return statements(db).transactionStatus.get({ id })?.status;
 }
 
 /** pending → processing, only while still pending: whoever claims it first processes it. */
