@@ -1,9 +1,12 @@
 // The SQLite file as the Node entry opens it: pragmas, migrations applied once (also by processes
 // racing on a new file), the busy timeout between processes, and the schema's constraints.
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busyTimeoutMs, openDatabase, type OpenDatabase } from '../src/db/open.js';
+import { StorageError, write, writeRetrying } from '../src/db/write.js';
 import { cleanUp, journalEntries, makeTempDir, spawnTracked, withTimeout } from './support/server-process.js';
 
 const opened: { close(): void }[] = [];
@@ -113,27 +116,53 @@ describe('openDatabase on a file', () => {
     }
   }, 30_000);
 
-  it('a write waits for another process holding the write lock instead of failing with SQLITE_BUSY', async () => {
+  it('a write blocks the event loop at most the short busy timeout, then answers busy; a retrying writer commits once the lock is gone', async () => {
     const path = join(makeTempDir(), 'app.db');
-    const { sqlite } = open(path);
-    const holdMs = 400;
+    const { sqlite, db } = open(path);
+    const holdMs = 1_200;
     const holder = spawnTracked(['--import', 'tsx', fixture('hold-lock.ts'), path, String(holdMs)], { ...process.env });
     await holder.waitForLine(/^locked$/, 15_000);
+    expect(busyTimeoutMs).toBeLessThanOrEqual(250);
 
-    // Control: without a busy timeout the same write fails at once, so the lock is really held.
-    const impatient = raw(path, { timeout: 0 });
-    expect(() => insertTransaction(impatient)).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+    // The driver's own wait (synchronous: the event loop stands still) ends after the busy timeout.
+    let started = performance.now();
+    expect(() => insertTransaction(sqlite)).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+    expect(performance.now() - started).toBeLessThan(busyTimeoutMs + 150);
 
-    const started = performance.now();
-    const id = insertTransaction(sqlite);
+    // Through write(): a 503 database_busy with Retry-After, and the next tries fail at once.
+    expect(() => write(db, (tx) => tx.run(sql`insert into health_probe (id, checked_at) values (1, 1)`))).toThrow(
+      expect.objectContaining({ status: 503, code: 'database_busy', headers: { 'Retry-After': '1' } }),
+    );
+    started = performance.now();
+    expect(() => write(db, () => 1)).toThrow(StorageError);
+    expect(performance.now() - started).toBeLessThan(20);
+
+    // A writer that retries (the engine, the jobs) waits with the loop free, and commits after the lock.
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 20);
+    started = performance.now();
+    const id = await writeRetrying(db, () => insertTransaction(sqlite), { sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    clearInterval(ticker);
     const waited = performance.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(300);
-    expect(waited).toBeLessThan(busyTimeoutMs);
+    expect(waited).toBeGreaterThanOrEqual(500);
+    expect(ticks, 'timers fired while the writer waited').toBeGreaterThan((waited / 20) * 0.4);
     expect(sqlite.prepare('select id from transactions where id = ?').get(id)).toEqual({ id });
 
     expect(await withTimeout(holder.exited, 10_000, () => new Error(holder.output()))).toEqual({ code: 0, signal: null });
     expect(holder.stdout()).toMatch(/^committed$/m);
   }, 30_000);
+
+  it('keeps the database, WAL and SHM files owner-only, also in a data folder that already exists', () => {
+    const dir = makeTempDir();
+    chmodSync(dir, 0o755);
+    const path = join(dir, 'app.db');
+    // A file left readable by everyone (an older version, a copy) is made owner-only too.
+    writeFileSync(path, '');
+    chmodSync(path, 0o644);
+    const { sqlite } = open(path);
+    insertTransaction(sqlite);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect((statSync(file).mode & 0o777).toString(8), file).toBe('600');
+  });
 });
 
 describe('schema constraints', () => {

@@ -31,6 +31,17 @@ function simulateCrash(t: TestApp, invoiceId: string, idempotencyKey: string | u
   return { sessionId, account };
 }
 
+/** The sandbox saw a buy under `key` and gave no answer: it cannot tell whether it bought (lookup: unknown). */
+async function seenUnanswered(t: TestApp, invoiceId: string, key: string) {
+  t.gateway.faults.transient(1, { invoiceId });
+  await buyInSandbox(t, invoiceId, key).then(
+    () => {
+      throw new Error('the sandbox answered');
+    },
+    () => undefined,
+  );
+}
+
 function buyInSandbox(t: TestApp, invoiceId: string, key: string, credential = 'sandbox:alice:1000') {
   return t.gateway.buyPass({ credential, invoiceId, gamepassId: 1, gamepassName: 'x', price: 100, sellerId: 1, idempotencyKey: key });
 }
@@ -186,7 +197,8 @@ describe('start-up recovery and reconciliation', () => {
   });
 
   it('a purchase the gateway cannot tell about becomes unknown; one never sent goes back to pending', async () => {
-    simulateCrash(t, 'INV-1', 'never-seen-key');
+    await seenUnanswered(t, 'INV-1', 'unanswered-key');
+    simulateCrash(t, 'INV-1', 'unanswered-key');
     await restart().recover();
     expect(dbTransaction(t, 'INV-1').status).toBe('unknown');
 
@@ -243,6 +255,7 @@ describe('start-up recovery and reconciliation', () => {
   });
 
   it('POST /reconcile settles an unknown order by its key; other statuses answer 409', async () => {
+    await seenUnanswered(t, 'INV-1', 'k1');
     simulateCrash(t, 'INV-1', 'k1');
     await restart().recover();
     const id = dbTransaction(t, 'INV-1').id;
@@ -259,6 +272,7 @@ describe('start-up recovery and reconciliation', () => {
   });
 
   it('unknown orders are reconciled at the start of each run, then bought if they did not go through', async () => {
+    await seenUnanswered(t, 'INV-1', 'k1');
     simulateCrash(t, 'INV-1', 'k1');
     await restart().recover();
     t.gateway.faults.refuse('NOT_FOR_SALE', { invoiceId: 'INV-1' });

@@ -200,16 +200,42 @@ describe('refusals and failures (SPEC §6)', () => {
     expect(dbTransaction(t, 'INV-1').attempts).toBe(2);
   });
 
-  it('INVALID_CREDENTIAL marks the account invalid and tries the next', async () => {
+  it('INVALID_CREDENTIAL that a fresh /account verification confirms marks the account invalid and tries the next', async () => {
     await addAccount(t, 'alice', 200);
     await addAccount(t, 'bob', 900);
     await addOrder(t, 'INV-1', gamepass(150));
-    t.gateway.faults.refuse('INVALID_CREDENTIAL', { invoiceId: 'INV-1' });
+    // alice's cookie expired: the gateway rejects it for buying and for /account alike.
+    t.gateway.faults.revokeCredential('alice');
     const res = await t.api('POST', '/api/auto-purchase', {});
     const snapshot = snapshotOf(t, res.json.sessionId);
     expect(snapshot.transactions[0]).toMatchObject({ status: 'completed', usedAccount: 'bob' });
     expect(snapshot.stockAccounts.find((a) => a.username === 'alice')).toMatchObject({ status: 'invalid', robux: 200 });
     expect(dbAccount(t, 'alice')).toMatchObject({ status: 'invalid', robux: 200 });
+  });
+
+  it('INVALID_CREDENTIAL on one order while the account still verifies: the account keeps buying, the order fails with the message', async () => {
+    await addAccount(t, 'alice', 200);
+    await addAccount(t, 'bob', 900);
+    await addOrder(t, 'INV-1', gamepass(150));
+    await addOrder(t, 'INV-2', gamepass(100));
+    t.gateway.faults.refuse('INVALID_CREDENTIAL', { invoiceId: 'INV-1', message: 'Cookie rejected for this pass' });
+    const res = await t.api('POST', '/api/auto-purchase', {});
+    const snapshot = snapshotOf(t, res.json.sessionId);
+    expect(snapshot.transactions[0]).toMatchObject({ invoiceId: 'INV-1', status: 'failed', usedAccount: 'alice', error: 'Cookie rejected for this pass' });
+    expect(snapshot.transactions[1]).toMatchObject({ invoiceId: 'INV-2', status: 'completed', usedAccount: 'alice' });
+    expect(snapshot.stockAccounts.find((a) => a.username === 'alice')).toMatchObject({ status: 'active', robux: 100 });
+    expect(dbAccount(t, 'alice')).toMatchObject({ status: 'active', robux: 100 });
+    expect(dbTransaction(t, 'INV-1')).toMatchObject({ status: 'failed', error: 'Cookie rejected for this pass' });
+    expect(t.gateway.purchaseCount('INV-1')).toBe(0);
+  });
+
+  it('after a restart, one [INVALID_CREDENTIAL] order does not disable a fresh rich account: every other order is bought', async () => {
+    await addOrder(t, 'INV-1', gamepass(10, 'Expired Cookie [INVALID_CREDENTIAL]'));
+    for (const n of [2, 3, 4]) await addOrder(t, `INV-${n}`, gamepass(100));
+    const { sessionId } = await addAccount(t, 'whale', 1_000_000);
+    const snapshot = snapshotOf(t, sessionId);
+    expect(snapshot.transactions.map((x) => x.status)).toEqual(['failed', 'completed', 'completed', 'completed']);
+    expect(dbAccount(t, 'whale')).toMatchObject({ status: 'active', robux: 1_000_000 - 300 });
   });
 
   it('transient failures are retried under the same key, then the purchase succeeds once', async () => {

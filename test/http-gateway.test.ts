@@ -113,7 +113,7 @@ describe('wire contract', () => {
 
   it('GET /purchases/<encoded key> with the secret and no body', async () => {
     const key = 'a key/with?odd#chars&é';
-    expect(await gateway.lookupPurchase(key)).toBe('unknown');
+    expect(await gateway.lookupPurchase(key)).toBe('not_found');
     const [sent] = server.requests;
     expect(sent).toMatchObject({ method: 'GET', path: `/purchases/${encodeURIComponent(key)}`, rawBody: '' });
     expect(sent!.headers['x-internal-secret']).toBe(SECRET);
@@ -403,7 +403,7 @@ describe('buyPass', () => {
 });
 
 describe('lookupPurchase', () => {
-  it('answers completed, failed, unknown and 404 → unknown', async () => {
+  it('answers completed, failed, unknown, and 404 {status:"not_found"} → not_found', async () => {
     const bought = buy({ credential: 'sandbox:frank:500' });
     await gateway.buyPass(bought);
     const refused = buy({ gamepassName: 'Pass [NOT_FOR_SALE]' });
@@ -416,7 +416,7 @@ describe('lookupPurchase', () => {
     expect(await gateway.lookupPurchase(refused.idempotencyKey)).toBe('failed');
     expect(await gateway.lookupPurchase(hung.idempotencyKey)).toBe('unknown');
     expect(server.lookup('never-seen')).toBe('not-found');
-    expect(await gateway.lookupPurchase('never-seen')).toBe('unknown');
+    expect(await gateway.lookupPurchase('never-seen')).toBe('not_found');
     expect(server.requestsTo('/purchases').map((r) => r.path)).toEqual([
       `/purchases/${encodeURIComponent(bought.idempotencyKey)}`,
       `/purchases/${encodeURIComponent(refused.idempotencyKey)}`,

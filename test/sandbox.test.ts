@@ -199,7 +199,7 @@ describe('request validation', () => {
     const request = buy(override);
     await expect(sandbox.buyPass(request)).rejects.toBeInstanceOf(TypeError);
     expect(sandbox.purchases()).toEqual([]);
-    expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('unknown');
+    expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('not_found');
     expect(sandbox.calls()).toBe(1);
   });
 });
@@ -247,7 +247,7 @@ describe('idempotency', () => {
     expect(await sandbox.buyPass(request)).toMatchObject({ message: 'Not enough robux: balance 1, price 100' });
   });
 
-  it('looks purchases up: completed, failed, unknown', async () => {
+  it('looks purchases up: completed, failed, unknown (seen, unanswered), not_found (never seen)', async () => {
     const sandbox = createSandboxGateway();
     const ok = buy();
     const refused = buy({ credential: 'sandbox:bob:1' });
@@ -259,7 +259,7 @@ describe('idempotency', () => {
     expect(await sandbox.lookupPurchase(ok.idempotencyKey)).toBe('completed');
     expect(await sandbox.lookupPurchase(refused.idempotencyKey)).toBe('failed');
     expect(await sandbox.lookupPurchase(flaky.idempotencyKey)).toBe('unknown');
-    expect(await sandbox.lookupPurchase('never-seen')).toBe('unknown');
+    expect(await sandbox.lookupPurchase('never-seen')).toBe('not_found');
   });
 });
 
@@ -348,7 +348,7 @@ describe('faults.refuse', () => {
     expect(sandbox.faults.pending()).toBe(0);
     expect(await sandbox.buyPass(buy())).toEqual({ success: true });
     expect(await sandbox.verifyAccount('sandbox:alice:1000')).toMatchObject({ ok: true });
-    expect(await sandbox.lookupPurchase('x')).toBe('unknown');
+    expect(await sandbox.lookupPurchase('x')).toBe('not_found');
   });
 
   it('rejects bad arguments', () => {
@@ -497,7 +497,7 @@ describe('an already-aborted signal', () => {
     await expect(sandbox.verifyAccount('sandbox:alice:5', { signal })).rejects.toBeInstanceOf(GatewayTransientError);
     await expect(sandbox.lookupPurchase(request.idempotencyKey, { signal })).rejects.toBeInstanceOf(GatewayTransientError);
     expect(sandbox.balanceOf(ALICE)).toBeUndefined();
-    expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('unknown');
+    expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('not_found');
   });
 
   it('rejects at once even with a hang queued, which then stays queued', async () => {

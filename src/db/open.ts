@@ -1,5 +1,5 @@
 // Opens the SQLite file for the Node entry: pragmas, migrations, and the drizzle handle.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -17,11 +17,20 @@ export interface OpenDatabase {
   close(): void;
 }
 
-/** How long a writer waits for another process's write lock before failing. */
-export const busyTimeoutMs = 10_000;
+/**
+ * How long one statement waits for another process's write lock. better-sqlite3 waits inside a
+ * synchronous call, so this is how long the event loop can stand still (SPEC §11: ~250 ms at most);
+ * writers that must get through retry later (src/db/write.ts).
+ */
+export const busyTimeoutMs = 100;
+/** Start-up (WAL switch, migrations) serves nothing yet: it may wait this long for a lock. */
+export const startupLockWaitMs = 10_000;
 
 export function openDatabase(path: string): OpenDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    ownerOnly(path);
+  }
   const sqlite = new Database(path, { timeout: busyTimeoutMs });
   sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
   enableWal(sqlite);
@@ -29,7 +38,7 @@ export function openDatabase(path: string): OpenDatabase {
   // In WAL mode NORMAL never corrupts and survives a process crash (kill -9); only a power cut can
   // lose the last commits.
   sqlite.pragma('synchronous = NORMAL');
-  migrate(sqlite);
+  untilUnlocked(() => migrate(sqlite));
   const db: Db = drizzle(sqlite, { schema });
   return {
     db,
@@ -45,15 +54,30 @@ export function openDatabase(path: string): OpenDatabase {
  * without its busy handler, when another process is doing the same: retry until the busy timeout.
  */
 function enableWal(sqlite: Database.Database): void {
-  const deadline = Date.now() + busyTimeoutMs;
+  untilUnlocked(() => sqlite.pragma('journal_mode = WAL'));
+}
+
+/** Retries a start-up step while another process holds the lock, up to `startupLockWaitMs`. */
+function untilUnlocked<T>(step: () => T): T {
+  const deadline = Date.now() + startupLockWaitMs;
   for (;;) {
     try {
-      sqlite.pragma('journal_mode = WAL');
-      return;
+      return step();
     } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      if (!String((error as { code?: string }).code).startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
+  }
+}
+
+/**
+ * The database file is owner-only before SQLite opens it; SQLite gives its -wal and -shm files the
+ * database file's permissions, and those left from an earlier run are made owner-only too.
+ */
+function ownerOnly(path: string): void {
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
   }
 }
 

@@ -1,7 +1,7 @@
 // The one place the tables are described. Times are integer milliseconds since the epoch; money
 // (robux) and counts are integers.
 import { sql } from 'drizzle-orm';
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const accountStatuses = ['active', 'inactive', 'invalid'] as const;
 export type AccountStatus = (typeof accountStatuses)[number];
@@ -194,3 +194,53 @@ export const runLease = sqliteTable(
   },
   (t) => [check('run_lease_single', sql`${t.id} = 1`)],
 );
+
+// ── Access ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Browser sessions (SPEC §11): the cookie carries a random id, only its SHA-256 is stored. A
+ * session ends when idle too long, at its absolute expiry, at log-out, or when the admin token it
+ * was opened with is no longer the server's (`tokenFingerprint` no longer matches).
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    tokenFingerprint: text('token_fingerprint').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_expires').on(t.expiresAt)],
+);
+
+/**
+ * The audit log: who changed what, when, and how it ended. Never a secret in any column. Written
+ * by resolve now (SPEC §11); every state change later (SPEC §12).
+ */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    /** "admin token", "browser session", or a token's name. */
+    actor: text('actor').notNull(),
+    /** e.g. `transaction.resolve`. */
+    action: text('action').notNull(),
+    /** What it acted on, e.g. `transaction:42`. */
+    target: text('target').notNull(),
+    outcome: text('outcome').notNull(),
+    note: text('note'),
+  },
+  (t) => [index('audit_log_at').on(t.at, t.id), index('audit_log_target').on(t.target, t.id)],
+);
+
+/**
+ * One row that `/healthz` rewrites after a failed write, to learn whether the disk takes writes
+ * again: with a 64 KB blob, so a disk with room for a page or two does not pass for writable.
+ */
+export const healthProbe = sqliteTable('health_probe', {
+  id: integer('id').primaryKey(),
+  checkedAt: integer('checked_at').notNull(),
+  room: blob('room'),
+});

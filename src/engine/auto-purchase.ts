@@ -4,6 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { isoTime, type Clock } from '../clock.js';
 import { runs, runTransactions } from '../db/schema.js';
 import type { Db } from '../db/types.js';
+import { write, writeRetrying } from '../db/write.js';
 import type { CredentialCipher } from '../domain/credential-cipher.js';
 import type { RunEventBody } from '../domain/run.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -12,9 +13,9 @@ import type { Logger } from '../logger.js';
 import { accountById } from '../stores/accounts.js';
 import * as purchases from '../stores/purchases.js';
 import { transactionById } from '../stores/transactions.js';
-import { currentLease, dropLease, isDead, renewLease, requestRerun, takeLease, type HolderAlive } from './lease.js';
+import { currentLease, dropLease, isDead, renewLease, requestRerun, takeLease, type HolderAlive, type Lease } from './lease.js';
 import type { CallPolicy } from './purchase-call.js';
-import { reconcileTransaction } from './reconcile.js';
+import { reconcileTransaction, unknownError } from './reconcile.js';
 import { appendEvents, insertRun, runOverview, runRow } from './run-store.js';
 import { steps, walkRun } from './run-walk.js';
 
@@ -46,6 +47,11 @@ export interface EngineDeps {
 }
 
 export const interruptedByRestart = 'Interrupted by restart';
+export const interruptedByShutdown = 'Interrupted by shutdown';
+/** How long past one gateway try a shutdown waits for the purchase in flight. */
+export const shutdownMarginMs = 2_000;
+/** A sibling process ended the run: its walker is alive but stopped renewing the lease (paused on a lock, stuck). */
+export const endedByAnotherProcess = 'Ended by another server process: the process walking this run stopped renewing its lease';
 
 export type AutoPurchase = ReturnType<typeof createAutoPurchase>;
 
@@ -62,6 +68,7 @@ export function createAutoPurchase(deps: EngineDeps) {
     maxRetryAfterMs: deps.options.maxRetryAfterMs ?? 60_000,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
+    isStopping: () => stopping,
   };
   const walks = new Map<string, Promise<void>>();
   const onAppend = (sessionId: string, seq: number) => {
@@ -84,7 +91,7 @@ export function createAutoPurchase(deps: EngineDeps) {
    * Ends a run whose walker is gone: its rows still `processing` become `unknown` in the run, the
    * run fails "Interrupted by restart".
    */
-  function endInterrupted(tx: Db, sessionId: string, now: number): void {
+  function endInterrupted(tx: Db, sessionId: string, now: number, why: string): void {
     const run = runRow(tx, sessionId);
     if (run && run.status === 'running') {
       const stuck = tx
@@ -94,7 +101,7 @@ export function createAutoPurchase(deps: EngineDeps) {
         .all();
       const events: RunEventBody[] = stuck.map(({ invoiceId }) => ({
         type: 'transaction',
-        data: { invoiceId, status: 'unknown', error: interruptedByRestart, timestamp: isoTime(now) },
+        data: { invoiceId, status: 'unknown', error: why, timestamp: isoTime(now) },
       }));
       if (stuck.length) {
         events.push({
@@ -110,18 +117,25 @@ export function createAutoPurchase(deps: EngineDeps) {
       }
       events.push(
         { type: 'step', data: { currentStep: steps.error } },
-        { type: 'end', data: { status: 'failed', endTime: isoTime(now), error: interruptedByRestart } },
+        { type: 'end', data: { status: 'failed', endTime: isoTime(now), error: why } },
       );
       appended.push([sessionId, appendEvents(tx, sessionId, events, now)]);
     }
   }
 
+  /** Our own walker, paused on a lock or a full disk past its lease, is alive: only its process can tell. */
+  function leaseIsDead(lease: Lease, now: number): boolean {
+    if (lease.holder === holder) return !walks.has(lease.sessionId);
+    return isDead(lease, now, holderAlive);
+  }
+
   /** Ends runs left `running` with no live walker; answers the orphaned `processing` transactions. */
   function endDeadRuns(tx: Db, now: number): number[] | undefined {
     const lease = currentLease(tx);
-    if (lease && !isDead(lease, now, holderAlive)) return undefined;
+    if (lease && !leaseIsDead(lease, now)) return undefined;
+    const why = lease && lease.holder !== holder && holderAlive(lease.holder) === true ? endedByAnotherProcess : interruptedByRestart;
     const running = tx.select({ sessionId: runs.sessionId }).from(runs).where(eq(runs.status, 'running')).all();
-    for (const { sessionId } of running) endInterrupted(tx, sessionId, now);
+    for (const { sessionId } of running) endInterrupted(tx, sessionId, now, why);
     dropLease(tx);
     return purchases.transactionIdsWithStatus(tx, 'processing');
   }
@@ -130,7 +144,7 @@ export function createAutoPurchase(deps: EngineDeps) {
     // Renews the lease while a gateway call is slow; each commit of the walk renews it too.
     const renewal = setInterval(() => {
       try {
-        db.transaction((tx) => renewLease(tx, { sessionId, holder, expiresAt: clock.now() + leaseMs }), { behavior: 'immediate' });
+        write(db, (tx) => renewLease(tx, { sessionId, holder, expiresAt: clock.now() + leaseMs }));
       } catch (error) {
         logger.warn(`run ${sessionId}: lease renewal failed: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -183,13 +197,12 @@ export function createAutoPurchase(deps: EngineDeps) {
     trigger(input: { stockAccountId?: string } = {}): { sessionId: string; started: boolean } {
       this.assertAccepting();
       const now = clock.now();
-      const outcome = db.transaction(
-        (tx) => {
+      const outcome = write(db, (tx) => {
           appended = [];
           const account = input.stockAccountId === undefined ? undefined : accountById(tx, input.stockAccountId);
           if (input.stockAccountId !== undefined && !account) throw notFound('Stock account');
           const lease = currentLease(tx);
-          if (lease && !isDead(lease, now, holderAlive)) {
+          if (lease && !leaseIsDead(lease, now)) {
             // The active run answers, and looks for pending orders again before it ends (an
             // order retried, an account added after it passed orders by).
             requestRerun(tx);
@@ -205,9 +218,7 @@ export function createAutoPurchase(deps: EngineDeps) {
           appended.push([sessionId, appendEvents(tx, sessionId, [{ type: 'step', data: { currentStep: steps.initializing } }], now)]);
           takeLease(tx, { sessionId, holder, expiresAt: now + leaseMs });
           return { sessionId, started: true, orphans };
-        },
-        { behavior: 'immediate' },
-      );
+      });
       announce();
       if (outcome.started) startWalk(outcome.sessionId, outcome.orphans);
       return { sessionId: outcome.sessionId, started: outcome.started };
@@ -216,14 +227,16 @@ export function createAutoPurchase(deps: EngineDeps) {
     /** At start-up: runs a crash left `running` end failed; their `processing` transactions are reconciled. */
     async recover(): Promise<{ endedRuns: number; reconciled: number }> {
       const now = clock.now();
-      const result = db.transaction(
+      // At start-up and in the sweep: a held lock or a full disk is waited out, not fatal.
+      const result = await writeRetrying(
+        db,
         (tx) => {
           appended = [];
           const before = tx.select({ sessionId: runs.sessionId }).from(runs).where(eq(runs.status, 'running')).all().length;
           const orphans = endDeadRuns(tx, now);
           return orphans === undefined ? undefined : { orphans, endedRuns: before };
         },
-        { behavior: 'immediate' },
+        { sleep: policy.sleep, giveUp: () => stopping },
       );
       announce();
       if (!result) return { endedRuns: 0, reconciled: 0 };
@@ -235,16 +248,13 @@ export function createAutoPurchase(deps: EngineDeps) {
     retry(transactionId: number) {
       this.assertAccepting();
       const now = clock.now();
-      const moved = db.transaction(
-        (tx) => {
+      const moved = write(db, (tx) => {
           const row = transactionById(tx, transactionId);
           if (!row) throw notFound('Transaction');
           if (row.status !== 'failed') throw new AppError(409, 'not_failed', `Only a failed transaction can be retried; this one is ${row.status}`);
           purchases.moveTransaction(tx, transactionId, 'failed', { status: 'pending', error: null, usedAccount: null, usedAccountId: null }, now);
           return transactionById(tx, transactionId)!;
-        },
-        { behavior: 'immediate' },
-      );
+      });
       return { transaction: moved, run: this.trigger() };
     },
 
@@ -267,22 +277,59 @@ export function createAutoPurchase(deps: EngineDeps) {
       while (walks.size > 0) await Promise.all([...walks.values()]);
     },
 
-    /** No new runs; the walks end after the purchase in flight, failed "Interrupted by shutdown". */
-    async stop(timeoutMs = 10_000): Promise<void> {
+    /**
+     * No new runs; the walks end after the purchase in flight, failed "Interrupted by shutdown".
+     * The budget covers one gateway try (no retry starts once stopping); past it, a walk still
+     * waiting is ended here: its purchase in flight left `unknown` for reconciliation by its key.
+     */
+    async stop(budgetMs = deps.options.gatewayTimeoutMs + shutdownMarginMs): Promise<void> {
       stopping = true;
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         this.idle(),
         new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs);
+          timer = setTimeout(resolve, budgetMs);
         }),
       ]);
       clearTimeout(timer);
+      for (const sessionId of walks.keys()) {
+        try {
+          endAtShutdown(sessionId);
+        } catch (error) {
+          logger.error(`run ${sessionId}: could not be ended at shutdown (the next start ends it): ${errorText(error)}`);
+        }
+      }
+      announce();
     },
   };
 
+  /** A walk that outlived the shutdown budget: its purchases in flight become unknown, the run ends, the lease goes. */
+  function endAtShutdown(sessionId: string): void {
+    const now = clock.now();
+    write(db, (tx) => {
+      const lease = currentLease(tx);
+      if (!lease || lease.holder !== holder || lease.sessionId !== sessionId) return;
+      for (const id of purchases.transactionIdsWithStatus(tx, 'processing')) {
+        const attempt = purchases.latestAttemptFor(tx, id);
+        if (attempt?.outcome === 'pending') {
+          purchases.settleAttempt(tx, attempt.idempotencyKey, 'unknown', interruptedByShutdown, now);
+          purchases.moveTransaction(tx, id, 'processing', { status: 'unknown', usedAccountId: attempt.accountId, usedAccount: attempt.accountUsername, error: unknownError }, now);
+        } else {
+          purchases.moveTransaction(tx, id, 'processing', { status: 'pending' }, now);
+        }
+      }
+      endInterrupted(tx, sessionId, now, interruptedByShutdown);
+      dropLease(tx);
+    });
+    logger.warn(`run ${sessionId}: ended at shutdown with a purchase still in flight; it will be reconciled by its key`);
+  }
+
   function reconcileDeps() {
-    return { db, gateway: deps.gateway, clock, logger, gatewayTimeoutMs: deps.options.gatewayTimeoutMs };
+    return { db, gateway: deps.gateway, clock, logger, gatewayTimeoutMs: deps.options.gatewayTimeoutMs, policy, isStopping: () => stopping };
   }
 }
 
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

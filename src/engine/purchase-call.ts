@@ -12,6 +12,8 @@ export interface CallPolicy {
   maxRetryAfterMs: number;
   sleep(ms: number): Promise<void>;
   random(): number;
+  /** A shutdown: no further try is made; what is known so far is answered (SPEC §11). */
+  isStopping?(): boolean;
 }
 
 export type CallOutcome =
@@ -32,7 +34,7 @@ export async function buyWithRetries(gateway: Gateway, request: BuyRequest, poli
     try {
       const result = await gateway.buyPass(request, { signal: AbortSignal.timeout(policy.timeoutMs) });
       if (result.success || result.code !== 'RATE_LIMITED') return { kind: 'answered', result, attempts: attempt };
-      if (attempt === policy.maxAttempts) {
+      if (attempt === policy.maxAttempts || policy.isStopping?.()) {
         // A rate limiter may answer before the idempotency check: after an unanswered attempt,
         // a final 429 does not say the first one did not buy.
         return unanswered ? { kind: 'no-answer', attempts: attempt, lastError: 'RATE_LIMITED after an unanswered attempt' } : { kind: 'answered', result, attempts: attempt };
@@ -43,6 +45,7 @@ export async function buyWithRetries(gateway: Gateway, request: BuyRequest, poli
       if (!isTransient(error)) return { kind: 'error', error, attempts: attempt, mayHaveBought: unanswered };
       unanswered = true;
       lastError = error instanceof Error ? error.message : String(error);
+      if (policy.isStopping?.()) return { kind: 'no-answer', attempts: attempt, lastError };
       if (attempt < policy.maxAttempts) await policy.sleep(backoff(attempt, policy));
     }
   }

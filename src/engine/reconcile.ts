@@ -4,9 +4,11 @@
 import type { Clock } from '../clock.js';
 import type { TransactionStatus } from '../db/schema.js';
 import type { Db } from '../db/types.js';
+import { writeRetrying } from '../db/write.js';
 import type { Gateway, PurchaseLookup } from '../gateway/gateway.js';
 import type { Logger } from '../logger.js';
-import { latestAttemptFor, moveTransaction, refundBalance, settleAttempt } from '../stores/purchases.js';
+import { latestAttemptFor, moveTransaction, settleAttempt, settlePurchase } from '../stores/purchases.js';
+import type { CallPolicy } from './purchase-call.js';
 
 export interface ReconcileDeps {
   db: Db;
@@ -14,7 +16,23 @@ export interface ReconcileDeps {
   clock: Clock;
   logger: Logger;
   gatewayTimeoutMs: number;
+  policy: CallPolicy;
+  isStopping?(): boolean;
 }
+
+/** Beyond every try's timeout and wait, for clocks and queues between us and the gateway. */
+export const attemptWindowMarginMs = 60_000;
+
+/**
+ * How long after an attempt was stored a request carrying its key may still reach the gateway:
+ * every try's timeout plus the longest wait between tries, plus a margin. After it, a gateway that
+ * never saw the key never will (SPEC §6, §11).
+ */
+export function attemptWindowMs(policy: Pick<CallPolicy, 'timeoutMs' | 'maxAttempts' | 'maxBackoffMs' | 'maxRetryAfterMs'>): number {
+  return policy.maxAttempts * (policy.timeoutMs + Math.max(policy.maxBackoffMs, policy.maxRetryAfterMs)) + attemptWindowMarginMs;
+}
+
+export const notFoundAfterWindow = 'The gateway never received this purchase; it went back to pending';
 
 export const unknownError = 'The gateway could not say whether the purchase went through; it will be reconciled';
 
@@ -25,10 +43,12 @@ export async function reconcileTransaction(
   from: 'processing' | 'unknown',
 ): Promise<TransactionStatus | undefined> {
   const { db, clock } = deps;
+  const retrying = { sleep: deps.policy.sleep, giveUp: () => deps.isStopping?.() ?? false };
   const attempt = latestAttemptFor(db, transactionId);
   if (!attempt || attempt.outcome === 'failed') {
     // The gateway was never called under a live key: the order can safely wait for a new run.
-    return moveTransaction(db, transactionId, from, { status: 'pending', error: null }, clock.now()) ? 'pending' : undefined;
+    const moved = await writeRetrying(db, (tx) => moveTransaction(tx, transactionId, from, { status: 'pending', error: null }, clock.now()), retrying);
+    return moved ? 'pending' : undefined;
   }
   let answer: PurchaseLookup = 'completed';
   if (attempt.outcome !== 'completed') {
@@ -40,31 +60,21 @@ export async function reconcileTransaction(
     }
   }
   const now = clock.now();
-  return db.transaction(
+  // Never seen by the gateway, and too late for any of its tries to arrive: certainly not bought.
+  const neverSeen = answer === 'not_found' && now - attempt.createdAt >= attemptWindowMs(deps.policy);
+  if (answer === 'not_found') answer = neverSeen ? 'failed' : 'unknown';
+  return writeRetrying(
+    db,
     (tx) => {
       // Another reconciler (a run's, the admin's, a restart's) may have settled this attempt while
       // the gateway was asked, and a new attempt may even be under way: act only on the attempt
       // that was asked about, while it is still the latest and unsettled.
       const latest = latestAttemptFor(tx, transactionId);
       if (latest?.idempotencyKey !== attempt.idempotencyKey || latest.outcome !== attempt.outcome) return undefined;
-      if (answer === 'completed') {
-        const moved = moveTransaction(
-          tx,
-          transactionId,
-          from,
-          { status: 'completed', usedAccountId: attempt.accountId, usedAccount: attempt.accountUsername, error: null, completedAt: now },
-          now,
-        );
-        if (moved) settleAttempt(tx, attempt.idempotencyKey, 'completed', null, now);
-        return moved ? 'completed' : undefined;
-      }
+      if (answer === 'completed') return settlePurchase(tx, attempt, from, { bought: true }, now) ? 'completed' : undefined;
       if (answer === 'failed') {
-        const moved = moveTransaction(tx, transactionId, from, { status: 'pending', usedAccountId: null, usedAccount: null, error: null }, now);
-        if (!moved) return undefined;
-        settleAttempt(tx, attempt.idempotencyKey, 'failed', 'The gateway says this purchase did not go through', now);
-        // The balance was reserved when the attempt was stored; nothing was spent.
-        if (attempt.accountId) refundBalance(tx, attempt.accountId, attempt.price, now);
-        return 'pending';
+        const attemptError = neverSeen ? notFoundAfterWindow : 'The gateway says this purchase did not go through';
+        return settlePurchase(tx, attempt, from, { bought: false, order: { status: 'pending', error: null }, attemptError }, now) ? 'pending' : undefined;
       }
       const moved = moveTransaction(
         tx,
@@ -76,6 +86,6 @@ export async function reconcileTransaction(
       if (moved) settleAttempt(tx, attempt.idempotencyKey, 'unknown', unknownError, now);
       return moved ? 'unknown' : undefined;
     },
-    { behavior: 'immediate' },
+    retrying,
   );
 }

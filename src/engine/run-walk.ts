@@ -5,6 +5,7 @@
 // called; its outcome after.
 import { isoTime, type Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
+import { writeRetrying, type StorageFault } from '../db/write.js';
 import { leastBalanceCovering } from '../domain/choose-account.js';
 import type { CredentialCipher } from '../domain/credential-cipher.js';
 import { emptySummary, type RunAccount, type RunEventBody, type RunSummary, type RunTransaction, type RunTransactionStatus } from '../domain/run.js';
@@ -61,6 +62,8 @@ export interface WalkTarget {
   orphans: readonly number[];
 }
 
+const faultWords: Record<StorageFault, string> = { busy: 'locked by another program', full: 'full (disk)', io: 'failing (I/O error)' };
+
 /** Thrown inside a commit when this process no longer holds the lease: another one ended the run. */
 class LeaseLost extends Error {}
 class Interrupted extends Error {}
@@ -92,11 +95,23 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
   /**
    * One SQLite transaction: the lease is renewed, `change` makes its domain changes (through the
    * root handle: one connection) and answers its events, which are appended in the same commit.
+   * A held lock or a failed commit (disk full) pauses the walk and tries again, from the run's
+   * in-memory state as it was before the first try (SPEC §11: never abandon a run for a lock).
    */
-  const commit = <T>(change: (now: number, events: RunEventBody[]) => T): T => {
+  const commit = async <T>(change: (now: number, events: RunEventBody[]) => T): Promise<T> => {
+    const before = { summary: { ...summary }, accounts: [...runAccounts.values()].map((a) => ({ ...a })), claimed };
+    const restore = () => {
+      Object.assign(summary, before.summary);
+      runAccounts.clear();
+      for (const a of before.accounts) runAccounts.set(a.id, { ...a });
+      claimed = before.claimed;
+    };
     let seq = 0;
-    const result = db.transaction(
+    let tries = 0;
+    const result = await writeRetrying(
+      db,
       () => {
+        if (tries++ > 0) restore();
         const now = clock.now();
         if (!renewLease(db, { sessionId, holder, expiresAt: now + deps.leaseMs })) throw new LeaseLost();
         const events: RunEventBody[] = [];
@@ -104,8 +119,17 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
         if (events.length) seq = appendEvents(db, sessionId, events, now);
         return answer;
       },
-      { behavior: 'immediate' },
-    );
+      {
+        sleep: deps.policy.sleep,
+        giveUp: deps.isStopping,
+        onFault: (fault, attempt) => {
+          if (attempt === 1 || attempt % 20 === 0) logger.warn(`run ${sessionId}: the database is ${faultWords[fault]}; the run waits and tries again (try ${attempt})`);
+        },
+      },
+    ).catch((error: unknown) => {
+      if (tries > 0) restore();
+      throw error;
+    });
     if (seq) deps.onAppend(sessionId, seq);
     return result;
   };
@@ -154,7 +178,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
 
   try {
     // 2. The active accounts enter the snapshot.
-    commit((_now, events) => {
+    await commit((_now, events) => {
       events.push(step(steps.checkingAccounts));
       for (const a of purchases.accountsForChoosing(db)) {
         if (a.status === 'active') runAccounts.set(a.id, { id: a.id, username: a.username, robux: a.robux, status: a.status });
@@ -166,12 +190,12 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     const unknown = purchases.transactionIdsWithStatus(db, 'unknown');
     const toReconcile = [...target.orphans.map((id) => ({ id, from: 'processing' as const })), ...unknown.map((id) => ({ id, from: 'unknown' as const }))];
     if (toReconcile.length > 0) {
-      commit((_now, events) => events.push(step(steps.reconciling(toReconcile.length))));
+      await commit((_now, events) => events.push(step(steps.reconciling(toReconcile.length))));
       for (const { id, from } of toReconcile) await reconcileTransaction(deps, id, from);
     }
 
     // 3b. Every pending transaction, oldest first, enters the snapshot.
-    const queue = commit((now, events) => {
+    const queue = await commit((now, events) => {
       const rows = purchases.pendingOldestFirst(db);
       summary.totalTransactions = rows.length;
       const list: RunTransaction[] = rows.map((row) => ({
@@ -187,7 +211,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
 
     if (queue.length === 0) {
       const updated = await refreshBalances();
-      const more = commit((now, events) => {
+      const more = await commit((now, events) => {
         const rows = takeRerun(db, { sessionId, holder }) ? requeuePending(now, events) : [];
         if (rows.length === 0) {
           events.push(step(steps.nonePending(updated)), { type: 'end', data: { status: 'completed', endTime: isoTime(now) } });
@@ -211,13 +235,13 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
         }
         const calledGateway = await processOne(queue[i]!, i + 1, queue.length);
         if (calledGateway && i < queue.length - 1 && deps.purchaseDelayMs > 0) {
-          commit((_now, events) => events.push(step(steps.waiting(i + 1, queue.length))));
+          await commit((_now, events) => events.push(step(steps.waiting(i + 1, queue.length))));
           await sleepUnlessStopping(deps.purchaseDelayMs);
         }
       }
       // The end, unless a trigger arrived meanwhile and pending orders wait: checked in the same
       // commit that releases the lease, so no trigger falls between the two.
-      const more = commit((now, events) => {
+      const more = await commit((now, events) => {
         const rows = takeRerun(db, { sessionId, holder }) ? requeuePending(now, events) : [];
         if (rows.length === 0) {
           events.push(step(steps.completed), { type: 'end', data: { status: 'completed', endTime: isoTime(now) } });
@@ -236,7 +260,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     const message = error instanceof Error ? error.message : String(error);
     if (!(error instanceof Interrupted)) logger.error(`run ${sessionId} failed: ${message}`);
     try {
-      commit((now, events) => {
+      await commit((now, events) => {
         if (claimed) releaseClaim(claimed, now, events);
         events.push(step(steps.error), { type: 'end', data: { status: 'failed', endTime: isoTime(now), error: message } });
         releaseLease(db, { sessionId, holder });
@@ -297,7 +321,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     for (const account of purchases.accountsForChoosing(db).filter((a) => a.status === 'active')) {
       const verified = await verifyQuietly(account);
       if (!verified) continue;
-      commit((now, events) => {
+      await commit((now, events) => {
         if (verified.ok) purchases.storeGatewayBalance(db, account.id, verified.robux, now);
         else purchases.setAccountState(db, account.id, { status: 'invalid', lastChecked: now }, now);
         syncAccounts(purchases.accountsForChoosing(db), events);
@@ -358,7 +382,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
   async function processOne(row: PendingRow, position: number, total: number): Promise<boolean> {
     const excluded = new Set<string>();
     // The claim and the first reservation share one commit.
-    let pick = commit((now, events): Pick | 'done' => {
+    let pick = await commit((now, events): Pick | 'done' => {
       events.push(step(steps.processing(position, total, row.invoiceId)));
       if (!purchases.claimPending(db, row.id, now)) {
         syncAccounts(purchases.accountsForChoosing(db), events);
@@ -381,7 +405,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
       const retryElsewhere = await buy(claim, pick);
       if (!retryElsewhere) return true;
       excluded.add(pick.account.id);
-      pick = commit((now, events) => reserve(claim, excluded, now, events));
+      pick = await commit((now, events) => reserve(claim, excluded, now, events));
     }
     return calledGateway;
   }
@@ -394,7 +418,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     try {
       credential = await credentialOf(account);
     } catch (error) {
-      return notSent(claim, pick, error);
+      return await notSent(claim, pick, error);
     }
     const outcome = await buyWithRetries(
       deps.gateway,
@@ -414,12 +438,12 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
       // A gateway that refuses us (a wrong secret, an unexpected answer): the run ends failed.
       // If no attempt went unanswered, nothing was bought and the order waits for the next run;
       // else it is unknown (the walk's end records that) and reconciled by its key.
-      if (!outcome.mayHaveBought) return notSent(claim, pick, outcome.error);
+      if (!outcome.mayHaveBought) return await notSent(claim, pick, outcome.error);
       throw outcome.error;
     }
     if (outcome.kind === 'no-answer') {
       // The balance stays reserved until reconciliation says whether it was spent.
-      commit((now, events) => {
+      await commit((now, events) => {
         purchases.settleAttempt(db, idempotencyKey, 'unknown', outcome.lastError, now);
         purchases.moveTransaction(db, row.id, 'processing', { status: 'unknown', usedAccountId: account.id, usedAccount: account.username, error: unknownError }, now);
         settle(events, row.invoiceId, 'unknown', now, { usedAccount: account.username, error: unknownError });
@@ -428,7 +452,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     }
     const result = outcome.result;
     if (result.success) {
-      commit((now, events) => {
+      await commit((now, events) => {
         purchases.settleAttempt(db, idempotencyKey, 'completed', null, now);
         purchases.completeTransaction(db, row.id, account, now);
         settle(events, row.invoiceId, 'completed', now, { usedAccount: account.username });
@@ -439,9 +463,9 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
   }
 
   /** The purchase was certainly not made: the attempt failed, the price goes back, the order waits. Then the run ends failed. */
-  function notSent(claim: Claim, pick: NonNullable<Pick>, error: unknown): never {
+  async function notSent(claim: Claim, pick: NonNullable<Pick>, error: unknown): Promise<never> {
     const message = error instanceof Error ? error.message : String(error);
-    commit((now, events) => {
+    await commit((now, events) => {
       purchases.settleAttempt(db, pick.idempotencyKey, 'failed', `Not sent: ${message}`, now);
       purchases.refundBalance(db, pick.account.id, claim.gamepass.price, now);
       syncAccounts(purchases.accountsForChoosing(db), events);
@@ -456,17 +480,22 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
     const { row, gamepass } = claim;
     const { account, idempotencyKey } = pick;
     const error = `${code}: ${message}`;
-    const verified = code === 'INSUFFICIENT_FUNDS' ? await verifyQuietly(account) : undefined;
-    return commit((now, events) => {
+    // One order's INVALID_CREDENTIAL may be about that order, not the account: only a fresh
+    // /account verification that rejects the credential too marks the account invalid (SPEC §11).
+    const verified = code === 'INSUFFICIENT_FUNDS' || code === 'INVALID_CREDENTIAL' ? await verifyQuietly(account) : undefined;
+    const invalidConfirmed = code === 'INVALID_CREDENTIAL' && verified?.ok === false;
+    return await commit((now, events) => {
       purchases.settleAttempt(db, idempotencyKey, 'failed', error, now);
       if (verified?.ok) purchases.storeGatewayBalance(db, account.id, verified.robux, now);
       else purchases.refundBalance(db, account.id, gamepass.price, now);
-      if (code === 'INVALID_CREDENTIAL') purchases.setAccountState(db, account.id, { status: 'invalid' }, now);
+      if (invalidConfirmed) purchases.setAccountState(db, account.id, { status: 'invalid', lastChecked: now }, now);
       syncAccounts(purchases.accountsForChoosing(db), events);
       switch (code) {
         case 'INSUFFICIENT_FUNDS':
-        case 'INVALID_CREDENTIAL':
           return true;
+        case 'INVALID_CREDENTIAL':
+          if (invalidConfirmed) return true;
+          return failOrder(now, events);
         case 'ALREADY_OWNED':
           // The customer has the pass: the order is done, and nothing was bought.
           purchases.completeTransaction(db, row.id, { id: null, username: null }, now);
@@ -477,11 +506,15 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
           settle(events, row.invoiceId, 'skipped', now, { error: messages.rateLimited });
           return false;
         default:
-          purchases.moveTransaction(db, row.id, 'processing', { status: 'failed', usedAccountId: account.id, usedAccount: account.username, error: message }, now);
-          settle(events, row.invoiceId, 'failed', now, { usedAccount: account.username, error: message });
-          return false;
+          return failOrder(now, events);
       }
     });
+
+    function failOrder(now: number, events: RunEventBody[]): false {
+      purchases.moveTransaction(db, row.id, 'processing', { status: 'failed', usedAccountId: account.id, usedAccount: account.username, error: message }, now);
+      settle(events, row.invoiceId, 'failed', now, { usedAccount: account.username, error: message });
+      return false;
+    }
   }
 
   async function sleepUnlessStopping(ms: number): Promise<void> {

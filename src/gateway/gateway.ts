@@ -45,7 +45,11 @@ export type BuyResult =
       retryAfterMs?: number;
     };
 
-export type PurchaseLookup = 'completed' | 'failed' | 'unknown';
+/**
+ * What the gateway knows of an idempotency key. `not_found`: no buy-pass request ever carried it
+ * (SPEC §6); once the attempt's window has passed, that means it was not bought.
+ */
+export type PurchaseLookup = 'completed' | 'failed' | 'unknown' | 'not_found';
 
 export interface CallOptions {
   /** Aborts a call that takes too long; a gateway rejects with GatewayTransientError then. */

@@ -238,11 +238,12 @@ export function createHttpGateway(options: HttpGatewayOptions): Gateway {
       const what = `GET ${path}`;
       const answer = await request('GET', path, {
         signal: callOptions?.signal,
-        read: (status) => status >= 200 && status < 300,
+        read: (status) => (status >= 200 && status < 300) || status === 404,
       });
       const { status, json } = answer;
       checkConfiguration(what, status);
-      if (status === 404) return 'unknown';
+      // Only the contract's own 404 body says "never seen"; any other 404 (a wrong path, a proxy) proves nothing.
+      if (status === 404) return isRecord(json) && json.status === 'not_found' ? 'not_found' : 'unknown';
       if (isServerTrouble(status) || status === 429) throw new GatewayTransientError(`${what} answered HTTP ${status}`);
       if (status < 200 || status >= 300) throw new Error(`${what} answered HTTP ${status}`);
       const found = isRecord(json) ? json.status : undefined;

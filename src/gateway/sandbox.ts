@@ -41,6 +41,7 @@ export const sandboxRefusalMessages: Readonly<Record<RefusalCode, string>> = {
 
 const DEFAULT_RETRY_AFTER_MS = 1000;
 const CREDENTIAL_PREFIX = 'sandbox:';
+const revokedMessage = 'The Roblox cookie is invalid or expired';
 const MALFORMED_MESSAGE = 'Malformed sandbox credential: expected sandbox:<username>:<robux>';
 
 export interface FaultTarget {
@@ -63,6 +64,8 @@ export interface SandboxFaults {
   completeThenHang(options?: FaultTarget): void;
   verifyTransient(times: number): void;
   lookupTransient(times: number): void;
+  /** From now on this account's credential is rejected, by /account and by buys (an expired cookie). */
+  revokeCredential(username: string): void;
   /** Buy faults not consumed yet (each `times` counted). */
   pending(): number;
   clear(): void;
@@ -156,6 +159,7 @@ function createFaults() {
   const queue: QueuedFault[] = [];
   let verifyFailures = 0;
   let lookupFailures = 0;
+  const revoked = new Set<string>();
 
   function enqueue(fault: BuyFault, target: FaultTarget = {}): void {
     const times = target.times ?? 1;
@@ -190,6 +194,9 @@ function createFaults() {
       assertCount('times', times);
       lookupFailures += times;
     },
+    revokeCredential(username) {
+      revoked.add(username);
+    },
     pending() {
       return queue.reduce((sum, entry) => sum + entry.remaining, 0);
     },
@@ -197,6 +204,7 @@ function createFaults() {
       queue.length = 0;
       verifyFailures = 0;
       lookupFailures = 0;
+      revoked.clear();
     },
   };
 
@@ -216,6 +224,7 @@ function createFaults() {
       verifyFailures -= 1;
       return true;
     },
+    isRevoked: (username: string) => revoked.has(username),
     takeLookupFailure(): boolean {
       if (lookupFailures === 0) return false;
       lookupFailures -= 1;
@@ -298,6 +307,8 @@ export function createSandboxGateway(): SandboxGateway {
   const accounts = new Map<number, AccountState>();
   /** The first settled answer per idempotency key; RATE_LIMITED is never stored. */
   const answers = new Map<string, BuyResult>();
+  /** Every key a buy request carried, answered or not: a lookup of any other says `not_found`. */
+  const seenKeys = new Set<string>();
   /** Keys whose once-only marker ([RATE_LIMITED], [FLAKY]) already fired. */
   const markersFired = new Set<string>();
   /**
@@ -328,6 +339,7 @@ export function createSandboxGateway(): SandboxGateway {
     const key = request.idempotencyKey;
     const parsed = parseCredential(request.credential);
     if (!parsed.ok) return remember(key, refusal('INVALID_CREDENTIAL', parsed.message));
+    if (faults.isRevoked(parsed.identity.username)) return remember(key, refusal('INVALID_CREDENTIAL', revokedMessage));
     const state = accountFor(parsed.identity, parsed.declaredRobux);
     if (request.price > state.balance) {
       const message = `Not enough robux: balance ${state.balance}, price ${request.price}`;
@@ -381,6 +393,7 @@ export function createSandboxGateway(): SandboxGateway {
       if (faults.takeVerifyFailure()) throw new GatewayTransientError('Sandbox: injected transient failure');
       const parsed = parseCredential(credential);
       if (!parsed.ok) return { ok: false, code: 'INVALID_CREDENTIAL', message: parsed.message };
+      if (faults.isRevoked(parsed.identity.username)) return { ok: false, code: 'INVALID_CREDENTIAL', message: revokedMessage };
       const state = accountFor(parsed.identity, parsed.declaredRobux);
       // Re-verifying with a new declared balance is how the demo tops an account up.
       if (parsed.declaredRobux !== undefined && parsed.declaredRobux !== state.declaredRobux) {
@@ -396,6 +409,7 @@ export function createSandboxGateway(): SandboxGateway {
       const signal = options?.signal;
       throwIfAborted(signal);
       assertValidRequest(request);
+      seenKeys.add(request.idempotencyKey);
       const stored = answers.get(request.idempotencyKey);
       if (stored) return { ...stored };
       const fault = faults.takeBuyFault(request.invoiceId);
@@ -407,8 +421,8 @@ export function createSandboxGateway(): SandboxGateway {
       throwIfAborted(options?.signal);
       if (faults.takeLookupFailure()) throw new GatewayTransientError('Sandbox: injected transient failure');
       const stored = answers.get(idempotencyKey);
-      if (!stored) return 'unknown';
-      return stored.success ? 'completed' : 'failed';
+      if (stored) return stored.success ? 'completed' : 'failed';
+      return seenKeys.has(idempotencyKey) ? 'unknown' : 'not_found';
     },
 
     balanceOf: (userId) => accounts.get(userId)?.balance,

@@ -1,19 +1,19 @@
-// Liveness with a real database query: 503 when the database cannot answer.
-import { sql } from 'drizzle-orm';
+// Liveness with a real database query: 503 when the database cannot answer, or cannot be written.
 import type { Hono } from 'hono';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
-import { AppError } from '../http/app-error.js';
 import { resource } from '../http/resource.js';
 import type { Logger } from '../logger.js';
+import { checkDatabase } from '../services/health.js';
 
-export function healthRoutes(app: Hono, db: Db, logger: Logger): void {
+export function healthRoutes(app: Hono, db: Db, logger: Logger, clock: Clock): void {
   resource(app, '/healthz', {
     GET: (c) => {
       try {
-        db.get(sql`select count(*) from stock_accounts`);
+        checkDatabase(db, clock.now());
       } catch (error) {
         logger.error(`health check: database unusable: ${error instanceof Error ? error.message : String(error)}`);
-        throw new AppError(503, 'database_unavailable', 'The database cannot be queried');
+        throw error;
       }
       return c.json({ ok: true });
     },

@@ -5,6 +5,7 @@ import type { AccountStatus } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 import type { CredentialCipher } from '../domain/credential-cipher.js';
 import { GatewayTransientError, type Gateway, type VerifyResult } from '../gateway/gateway.js';
+import { write } from '../db/write.js';
 import * as store from '../stores/accounts.js';
 import { storeGatewayBalance } from '../stores/purchases.js';
 
@@ -44,7 +45,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       const now = clock.now();
       const id = crypto.randomUUID();
       const credentialEnc = await cipher.encrypt(credential);
-      const account = db.transaction((tx) => {
+      const account = write(db, (tx) => {
         const row = store.upsertAccountByUser(tx, {
         id,
         userId: verified.userId,
@@ -80,10 +81,10 @@ export function createAccountService(deps: AccountServiceDeps) {
         if (input.credential !== undefined || input.status === undefined || !(error instanceof AppError)) throw error;
       }
       const now = clock.now();
-      if (!verified) return store.updateAccount(db, id, { status: input.status, updatedAt: now }) ?? gone();
+      if (!verified) return write(db, (tx) => store.updateAccount(tx, id, { status: input.status, updatedAt: now })) ?? gone();
       if (!verified.ok) {
         if (input.credential !== undefined) throw rejectedCredential(verified.message);
-        return store.updateAccount(db, id, { status: 'invalid', lastChecked: now, updatedAt: now }) ?? gone();
+        return write(db, (tx) => store.updateAccount(tx, id, { status: 'invalid', lastChecked: now, updatedAt: now })) ?? gone();
       }
       if (verified.userId !== account.userId) {
         throw new AppError(
@@ -94,7 +95,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       }
       const status: AccountStatus = input.status ?? (account.status === 'invalid' ? 'active' : account.status);
       const credentialEnc = input.credential !== undefined ? await cipher.encrypt(input.credential) : undefined;
-      return db.transaction((tx) => {
+      return write(db, (tx) => {
         const updated = store.updateAccount(tx, id, {
           username: verified.username,
           displayName: verified.displayName,
@@ -109,7 +110,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     remove(id: string): void {
-      if (!store.deleteAccount(db, id)) throw notFound('Stock account');
+      if (!write(db, (tx) => store.deleteAccount(tx, id))) throw notFound('Stock account');
     },
   };
 }

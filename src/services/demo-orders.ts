@@ -1,4 +1,5 @@
 // The dozen demo orders a first sandbox start seeds, so a newcomer sees every outcome of a run.
+import { write } from '../db/write.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
 import { countTransactions, insertTransactionOnce, pendingOrderRow, type OrderFields } from '../stores/transactions.js';
@@ -28,7 +29,7 @@ export const demoOrders: DemoOrder[] = [
 /** Seeds the demo orders into an empty database; answers how many it wrote. */
 export function seedDemoOrders(db: Db, clock: Clock): number {
   if (countTransactions(db) > 0 || listAccounts(db).length > 0) return 0;
-  return db.transaction((tx) => {
+  return write(db, (tx) => {
     let written = 0;
     demoOrders.forEach((order, i) => {
       // Spaced a second apart so "oldest first" has a visible order.

@@ -341,7 +341,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       return send(res, 400, { success: false, message: 'Bad key' });
     }
     const found = lookup(key);
-    if (found === 'not-found') return send(res, 404, { status: 'unknown' });
+    if (found === 'not-found') return send(res, 404, { status: 'not_found' });
     return send(res, 200, { status: found });
   }
 
