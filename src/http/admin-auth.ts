@@ -1,33 +1,83 @@
 // Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>` or the session cookie set at log-in.
+// A session (SPEC §11) is a random id in the cookie; the database holds only its SHA-256 and a
+// fingerprint of the token it was opened with, so a new ADMIN_TOKEN ends every session.
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/types.js';
+import { StorageError, write } from '../db/write.js';
+import { deleteSession, insertSession, sessionByIdHash, sessionExpired, sessionLifetimeMs, touchSession } from '../stores/sessions.js';
 import { AppError } from './app-error.js';
+import { assertOwnOrigin, changesState } from './same-origin.js';
 
 export const sessionCookieName = 'ap_session';
 
+/** A session's last use is written at most this often: not a write per request. */
+export const sessionTouchIntervalMs = 60_000;
+
 const encoder = new TextEncoder();
+const sessionIdPattern = /^[0-9a-f]{64}$/;
 
 export interface AdminAuth {
-  /** The cookie value for a browser session: derived from the token, so it survives restarts. */
-  sessionValue(): Promise<string>;
   tokenMatches(candidate: string): boolean;
-  sessionMatches(candidate: string): Promise<boolean>;
+  /** Opens a session and answers the cookie value: the only place its raw id ever exists. */
+  openSession(): Promise<string>;
+  /** Whether the cookie names a live session of the current token; records its use. */
+  sessionValid(cookie: string): Promise<boolean>;
+  /** Ends the cookie's session (log-out); a cookie naming none is fine. */
+  endSession(cookie: string): Promise<void>;
 }
 
-export function createAdminAuth(adminToken: string): AdminAuth {
-  let session: Promise<string> | undefined;
-  const sessionValue = () =>
-    (session ??= (async () => {
-      const key = await crypto.subtle.importKey('raw', encoder.encode(adminToken), { name: 'HMAC', hash: 'SHA-256' }, false, [
-        'sign',
-      ]);
-      const mac = await crypto.subtle.sign('HMAC', key, encoder.encode('autopurchase admin session v1'));
-      return toHex(new Uint8Array(mac));
-    })());
+export interface AdminAuthDeps {
+  db: Db;
+  clock: Clock;
+  adminToken: string;
+}
+
+export function createAdminAuth({ db, clock, adminToken }: AdminAuthDeps): AdminAuth {
+  let fingerprint: Promise<string> | undefined;
+  // Identifies the token without storing it (nor a plain hash an index could look up).
+  const tokenFingerprint = () => (fingerprint ??= hmacHex(adminToken, 'autopurchase session token fingerprint v1'));
+
   return {
-    sessionValue,
     tokenMatches: (candidate) => constantTimeEqual(candidate, adminToken),
-    sessionMatches: async (candidate) => constantTimeEqual(candidate, await sessionValue()),
+
+    async openSession() {
+      const id = toHex(crypto.getRandomValues(new Uint8Array(32)));
+      const now = clock.now();
+      const row = {
+        idHash: await sha256Hex(id),
+        tokenFingerprint: await tokenFingerprint(),
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + sessionLifetimeMs,
+      };
+      write(db, (tx) => insertSession(tx, row));
+      return id;
+    },
+
+    async sessionValid(cookie) {
+      if (!sessionIdPattern.test(cookie)) return false;
+      const idHash = await sha256Hex(cookie);
+      const row = sessionByIdHash(db, idHash);
+      const now = clock.now();
+      if (!row || sessionExpired(row, now) || !constantTimeEqual(row.tokenFingerprint, await tokenFingerprint())) return false;
+      if (now - row.lastSeenAt >= sessionTouchIntervalMs) {
+        try {
+          write(db, (tx) => touchSession(tx, idHash, now));
+        } catch (error) {
+          // A busy or full database must not refuse a good session: the next request records it.
+          if (!(error instanceof StorageError)) throw error;
+        }
+      }
+      return true;
+    },
+
+    async endSession(cookie) {
+      if (!sessionIdPattern.test(cookie)) return;
+      const idHash = await sha256Hex(cookie);
+      write(db, (tx) => deleteSession(tx, idHash));
+    },
   };
 }
 
@@ -48,15 +98,32 @@ export function requireAdmin(auth: AdminAuth): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization');
     const bearer = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-    const cookie = getCookie(c, sessionCookieName);
-    const ok = bearer !== undefined ? auth.tokenMatches(bearer) : cookie ? await auth.sessionMatches(cookie) : false;
-    if (!ok) {
-      throw new AppError(401, 'unauthorized', 'Log in first: send Authorization: Bearer <ADMIN_TOKEN> or the session cookie', {
-        'WWW-Authenticate': 'Bearer',
-      });
+    if (bearer !== undefined) {
+      if (!auth.tokenMatches(bearer)) throw unauthorized();
+      return next();
     }
+    const cookie = getCookie(c, sessionCookieName);
+    if (!cookie) throw unauthorized();
+    // Before the session is looked up (or touched): a cross-origin page gets nothing done.
+    if (changesState(c.req.method)) assertOwnOrigin(c);
+    if (!(await auth.sessionValid(cookie))) throw unauthorized();
     await next();
   };
+}
+
+function unauthorized(): AppError {
+  return new AppError(401, 'unauthorized', 'Log in first: send Authorization: Bearer <ADMIN_TOKEN> or the session cookie', {
+    'WWW-Authenticate': 'Bearer',
+  });
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))));
+}
+
+async function hmacHex(key: string, message: string): Promise<string> {
+  const hmacKey = await crypto.subtle.importKey('raw', encoder.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return toHex(new Uint8Array(await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(message))));
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -1,40 +1,60 @@
-// Log-in and log-out for the browser: the session cookie (HttpOnly, SameSite=Strict).
-import type { Hono } from 'hono';
-import { deleteCookie, setCookie } from 'hono/cookie';
+// Log-in and log-out for the browser: the session cookie (HttpOnly, SameSite=Strict), failed
+// log-ins throttled per client address, log-out ending the session itself (SPEC §11).
+import type { Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as v from 'valibot';
 import { AppError } from '../http/app-error.js';
 import { sessionCookieName, type AdminAuth } from '../http/admin-auth.js';
+import type { LoginThrottle } from '../http/login-throttle.js';
 import { readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
+import { assertOwnOrigin } from '../http/same-origin.js';
+import { sessionLifetimeMs } from '../stores/sessions.js';
 
 const loginBody = v.strictObject({ token: v.pipe(v.string('must be a string'), v.maxLength(1024)) });
 
-export function authRoutes(app: Hono, auth: AdminAuth): void {
+export interface AuthRouteDeps {
+  auth: AdminAuth;
+  throttle: LoginThrottle;
+  /** The address failed log-ins are counted against. */
+  clientAddress: (c: Context) => string;
+}
+
+export function authRoutes(app: Hono, { auth, throttle, clientAddress }: AuthRouteDeps): void {
   resource(app, '/api/auth/login', {
     POST: async (c) => {
+      const address = clientAddress(c);
+      throttle.assertAllowed(address);
       const { token } = await readJson(c, loginBody);
-      if (!(await auth.tokenMatches(token))) throw new AppError(401, 'invalid_token', 'Invalid token');
-      setCookie(c, sessionCookieName, await auth.sessionValue(), {
-        httpOnly: true,
-        sameSite: 'Strict',
-        path: '/',
-        secure: cameOverHttps(c.req.url, c.req.header('x-forwarded-proto')),
-        maxAge: 60 * 60 * 24 * 30,
+      if (!auth.tokenMatches(token)) {
+        throttle.failed(address);
+        throw new AppError(401, 'invalid_token', 'Invalid token');
+      }
+      throttle.succeeded(address);
+      setCookie(c, sessionCookieName, await auth.openSession(), {
+        ...cookieOptions(c),
+        // The browser forgets it when the session's absolute expiry comes.
+        maxAge: sessionLifetimeMs / 1000,
       });
       return c.body(null, 204);
     },
   });
   resource(app, '/api/auth/logout', {
-    POST: (c) => {
-      deleteCookie(c, sessionCookieName, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'Strict',
-        secure: cameOverHttps(c.req.url, c.req.header('x-forwarded-proto')),
-      });
+    POST: async (c) => {
+      const cookie = getCookie(c, sessionCookieName);
+      if (cookie) {
+        // Another site's page must not be able to log the admin out either.
+        assertOwnOrigin(c);
+        await auth.endSession(cookie);
+      }
+      deleteCookie(c, sessionCookieName, cookieOptions(c));
       return c.body(null, 204);
     },
   });
+}
+
+function cookieOptions(c: Context) {
+  return { path: '/', httpOnly: true, sameSite: 'Strict', secure: cameOverHttps(c.req.url, c.req.header('x-forwarded-proto')) } as const;
 }
 
 /** Behind a TLS-terminating proxy the request arrives as http with X-Forwarded-Proto: https. */
