@@ -34,6 +34,20 @@ describe('bad input', () => {
     expectError(await t.api('POST', '/api/transactions', 'invoiceId=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
   });
 
+  it.each(['application/json-seq', 'application/geo+json-seq', 'application/json-seq; charset=utf-8', 'text/json', 'application/jsonx'])(
+    'a JSON look-alike media type (%s) is not JSON → 415',
+    async (type) => {
+      expectError(await t.api('POST', '/api/transactions', { invoiceId: 'INV-2', gamepass: {} }, { 'content-type': type }), 415, 'unsupported_media_type');
+    },
+  );
+
+  it.each(['application/json; charset=utf-8', 'Application/JSON', 'application/vnd.api+json', 'application/merge-patch+json'])(
+    'a JSON media type (%s) is read as JSON, then judged on its fields → 400',
+    async (type) => {
+      expectError(await t.api('POST', '/api/transactions', { invoiceId: 'INV-2', gamepass: [] }, { 'content-type': type }), 400, 'invalid_field');
+    },
+  );
+
   it('a body over 64 KB → 413, whether or not it says its length', async () => {
     const big = JSON.stringify({ invoiceId: 'BIG', gamepass: { name: 'x'.repeat(70 * 1024) } });
     expectError(await t.api('POST', '/api/transactions', big), 413, 'payload_too_large');

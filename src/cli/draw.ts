@@ -1,5 +1,7 @@
 // How `autopurchase watch` draws a run in a terminal: the step with a progress bar, one line per
-// changed transaction, the summary at the end. Pure: strings in, strings out.
+// changed transaction, the summary at the end. Pure: strings in, strings out. Every line is escaped
+// whole (our own text has no control character), so no field from the server can slip through raw.
+import { escapeControl } from '../domain/escape-control.js';
 import type { RunEventBody, RunSnapshot, RunSummary } from '../domain/run.js';
 
 const marks: Record<string, string> = {
@@ -24,6 +26,10 @@ export function summaryLine(summary: RunSummary): string {
 
 /** The lines an event adds to the terminal, given the snapshot after it was folded. */
 export function linesFor(event: RunEventBody, snapshot: RunSnapshot): string[] {
+  return rawLinesFor(event, snapshot).map(escapeControl);
+}
+
+function rawLinesFor(event: RunEventBody, snapshot: RunSnapshot): string[] {
   switch (event.type) {
     case 'step':
       return [`▶ ${event.data.currentStep}  ${progressBar(snapshot.summary)}`];
@@ -48,5 +54,5 @@ export function snapshotLines(snapshot: RunSnapshot): string[] {
     lines.push(`■ ${snapshot.status === 'completed' ? 'Completed' : 'Failed'}: ${summaryLine(snapshot.summary)}`);
     if (snapshot.error) lines.push(`  error: ${snapshot.error}`);
   }
-  return lines;
+  return lines.map(escapeControl);
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { escapeControl } from '../domain/escape-control.js';
 import { watchRun } from './watch.js';
 
 const usage = `usage:
@@ -42,8 +43,10 @@ export async function cli(argv: string[]): Promise<number> {
   }
   const url = values.url ?? process.env.AUTOPURCHASE_URL ?? 'http://localhost:3000';
   const token = values.token ?? process.env.ADMIN_TOKEN ?? tokenFromDataFolder();
-  const out = (line: string) => console.log(line);
-  const err = (line: string) => console.error(line);
+  // The terminal's boundary: every line printed from here on may hold server text (ids, steps,
+  // errors), so none reaches the terminal with a control character in it.
+  const out = (line: string) => console.log(escapeControl(line));
+  const err = (line: string) => console.error(escapeControl(line));
   if ((command === 'watch' && rest.length === 1) || (command === 'run' && rest.length === 0)) {
     if (!token) {
       err('autopurchase: no admin token: pass --token or set ADMIN_TOKEN');
@@ -61,7 +64,7 @@ export async function cli(argv: string[]): Promise<number> {
     }
     return watchRun({ url, token, sessionId: sessionId!, json: values.json, out, err });
   }
-  err(usage);
+  console.error(usage);
   return 2;
 }
 

@@ -1,6 +1,7 @@
 // Follows a run's stream with the shared fold: EventSource resumes from its last id after a drop.
 // Resolves with the exit code: 0 completed, 1 failed, 2 connection error.
 import { EventSource } from 'eventsource';
+import { controlSafeJson } from '../domain/escape-control.js';
 import { applyEvent, indexOf, type FoldIndex } from '../domain/fold.js';
 import { runEventTypes, type RunEventBody, type RunSnapshot } from '../domain/run.js';
 import { linesFor, snapshotLines } from './draw.js';
@@ -59,7 +60,7 @@ export function watchRun(options: WatchOptions): Promise<number> {
     source.addEventListener('snapshot', (message) => {
       snapshot = JSON.parse(message.data) as RunSnapshot;
       index = indexOf(snapshot);
-      if (options.json) options.out(JSON.stringify({ seq: Number(message.lastEventId), type: 'snapshot', snapshot }));
+      if (options.json) options.out(controlSafeJson({ seq: Number(message.lastEventId), type: 'snapshot', snapshot }));
       else for (const line of snapshotLines(snapshot)) options.out(line);
       if (snapshot.status !== 'running') finish(snapshot.status === 'completed' ? 0 : 1);
     });
@@ -70,7 +71,7 @@ export function watchRun(options: WatchOptions): Promise<number> {
         const event = { type, data: JSON.parse(message.data) } as RunEventBody;
         applyEvent(snapshot, index, event);
         if (options.json) {
-          options.out(JSON.stringify({ seq: Number(message.lastEventId), type, data: event.data, status: snapshot.status, currentStep: snapshot.currentStep, summary: snapshot.summary }));
+          options.out(controlSafeJson({ seq: Number(message.lastEventId), type, data: event.data, status: snapshot.status, currentStep: snapshot.currentStep, summary: snapshot.summary }));
         } else {
           for (const line of linesFor(event, snapshot)) options.out(line);
         }

@@ -5,8 +5,7 @@ import * as v from 'valibot';
 import { AppError, badRequest } from './app-error.js';
 
 export async function readJson<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+  if (!isJsonMediaType(c.req.header('content-type') ?? '')) {
     throw new AppError(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json');
   }
   const text = await c.req.text();
@@ -17,6 +16,15 @@ export async function readJson<S extends v.GenericSchema>(c: Context, schema: S)
     throw badRequest('malformed_json', 'The request body is not valid JSON');
   }
   return checked(jsonObject(schema), body, 'body');
+}
+
+/**
+ * `application/json` or a `+json` suffix (RFC 6839), parameters aside. Look-alikes such as
+ * `application/json-seq` (RFC 7464, records split by RS) are a different format.
+ */
+function isJsonMediaType(contentType: string): boolean {
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/[^\s/;]+\+json$/.test(mediaType);
 }
 
 /** Validates any input (a body, a query) and turns the first issue into a 400. */

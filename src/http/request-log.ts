@@ -1,4 +1,5 @@
 // One log line per request: method, path (no query), status, milliseconds. Never a body or header.
+// The path is decoded (`%0A` is a newline): the logger escapes it, keeping this one line.
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../logger.js';
 

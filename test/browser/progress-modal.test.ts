@@ -31,6 +31,8 @@ describe('the progress modal on a new stock account', () => {
     await page.getByRole('dialog', { name: 'Add stock account', exact: true }).waitFor({ state: 'detached' });
     const dialog = progressDialog(page);
     await dialog.waitFor();
+    // It says it is modal (WAI-ARIA dialog pattern), as it keeps focus inside.
+    expect(await dialog.getAttribute('aria-modal')).toBe('true');
 
     // Live while running: the blue Running badge, the step, and the Live indicator.
     await dialog.locator('[data-testid="run-status"][data-status="running"]').waitFor({ timeout: 5_000 });

@@ -29,7 +29,7 @@ export function FormDialog(props: FormDialogProps) {
       <Dialog.Portal>
         <Dialog.Overlay class="fixed inset-0 z-50 bg-slate-950/70 backdrop-blur-sm" />
         <div class="fixed inset-0 z-50 flex justify-center overflow-y-auto p-3 sm:p-6">
-          <Dialog.Content class="my-auto h-fit w-full max-w-md rounded-xl border border-slate-700 bg-[#1e293b] p-5 text-slate-100 shadow-2xl">
+          <Dialog.Content aria-modal="true" class="my-auto h-fit w-full max-w-md rounded-xl border border-slate-700 bg-[#1e293b] p-5 text-slate-100 shadow-2xl">
             <Dialog.Title class="text-lg font-semibold">{props.title}</Dialog.Title>
             <Show when={props.description}>
               <Dialog.Description class="mt-1 text-sm break-words text-slate-400">{props.description}</Dialog.Description>

@@ -165,6 +165,11 @@ describe('ProgressModal', () => {
     expect(screen.getByTestId('connection').textContent).toBe('Live');
   });
 
+  it('says it is modal (WAI-ARIA dialog pattern): aria-modal="true" on the named dialog', async () => {
+    const { dialog } = await openRunning();
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+  });
+
   it('a transaction event changes that one row in place, leaving the other rows alone', async () => {
     const { dialog, source } = await openRunning();
     const first = rowOf(dialog, 'Transactions', 'INV-1');

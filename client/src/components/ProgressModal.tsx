@@ -62,8 +62,10 @@ export function ProgressModal(props: ProgressModalProps) {
         <div class="fixed inset-0 z-50 flex items-center justify-center px-2 pt-2 pb-20 sm:px-4 sm:pt-4">
           {/* At most the height left in the window, so the header and the footer (connection, Pin,
               Close) are always on screen; the part between them scrolls when it does not fit. */}
+          {/* Kobalte hides the page from assistive tech but does not say so: aria-modal does (WAI-ARIA dialog). */}
           <Dialog.Content
             ref={content}
+            aria-modal="true"
             class="flex max-h-full w-full max-w-4xl min-w-0 flex-col overflow-hidden rounded-xl border border-slate-700 bg-[#1e293b] text-slate-100 shadow-2xl outline-none"
             onEscapeKeyDown={holdWhileRunning}
             onInteractOutside={holdWhileRunning}

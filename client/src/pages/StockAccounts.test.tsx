@@ -109,7 +109,7 @@ describe('Add stock account', () => {
     save(dialog, cookie, 'secret-cookie');
     expect(await within(dialog).findByText('The gateway rejected this Roblox cookie. Check it and try again.')).toBeTruthy();
     expect(cookie.value).toBe('');
-    expect(screen.getByRole('dialog', { name: 'Add stock account' })).toBeTruthy();
+    expect(screen.getByRole('dialog', { name: 'Add stock account' }).getAttribute('aria-modal')).toBe('true');
     expect(writes()).toEqual([{ method: 'POST', path: '/api/admin/stock-accounts', body: { robloxCookie: 'secret-cookie' } }]);
     expect(showRun).not.toHaveBeenCalled();
   });
