@@ -1,15 +1,18 @@
 // /api/auto-purchase: start a run by hand, its snapshot, and the run history.
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
+import { accepts } from 'hono/accepts';
 import * as v from 'valibot';
 import { runStatuses } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 import type { AutoPurchase } from '../engine/auto-purchase.js';
-import { runOverview, runSnapshot, runsNewestFirst } from '../engine/run-store.js';
+import { runOverview, runsNewestFirst } from '../engine/run-store.js';
 import { notFound } from '../http/app-error.js';
 import { decodeCursor, limitSchema, pageOf } from '../http/paging.js';
 import { checked, readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 import { endOfDayIfDateOnly, isoDateParam } from '../http/dates.js';
+import { compressAboveBytes } from '../http/compress-json.js';
+import type { EncodedSnapshot, SnapshotCache } from '../stream/snapshot-cache.js';
 
 export const triggerBody = v.strictObject({
   stockAccountId: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
@@ -24,7 +27,7 @@ const sessionsQuery = v.strictObject({
   limit: limitSchema,
 });
 
-export function autoPurchaseRoutes(app: Hono, db: Db, engine: AutoPurchase): void {
+export function autoPurchaseRoutes(app: Hono, db: Db, engine: AutoPurchase, snapshots: SnapshotCache): void {
   resource(app, '/api/auto-purchase', {
     POST: async (c) => {
       // An empty body starts a run with no trigger account.
@@ -34,10 +37,10 @@ export function autoPurchaseRoutes(app: Hono, db: Db, engine: AutoPurchase): voi
     },
   });
   resource(app, '/api/auto-purchase/progress/:sessionId', {
-    GET: (c) => {
-      const found = runSnapshot(db, c.req.param('sessionId')!);
-      if (!found) throw notFound('Run');
-      return c.json(found.snapshot);
+    GET: async (c) => {
+      const snapshot = snapshots.get(c.req.param('sessionId')!);
+      if (!snapshot) throw notFound('Run');
+      return await snapshotAnswer(c, snapshot);
     },
   });
   resource(app, '/api/auto-purchase/sessions', {
@@ -57,4 +60,17 @@ export function autoPurchaseRoutes(app: Hono, db: Db, engine: AutoPurchase): voi
       return c.json({ sessions: page.items.map(runOverview), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
     },
   });
+}
+
+/**
+ * The snapshot's bytes as encoded once for every client at this seq (and the stream), gzip-compressed
+ * once when the client accepts it; the app's compression then leaves the answer alone.
+ */
+async function snapshotAnswer(c: Context, snapshot: EncodedSnapshot): Promise<Response> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', Vary: 'Accept-Encoding' };
+  const gzip = snapshot.json.length > compressAboveBytes && accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) === 'gzip';
+  const body = gzip ? await snapshot.gzip() : snapshot.json;
+  if (gzip) headers['Content-Encoding'] = 'gzip';
+  headers['Content-Length'] = String(body.length);
+  return c.body(body, 200, headers);
 }

@@ -7,6 +7,13 @@ export function eventFrame(id: number, type: string, data: string): Uint8Array {
   return encoder.encode(`id: ${id}\nevent: ${type}\ndata: ${data}\n\n`);
 }
 
+const frameEnd = encoder.encode('\n\n');
+
+/** An event whose data is already encoded, as chunks around those bytes, so a big one is not copied. */
+export function eventFrameAround(id: number, type: string, data: Uint8Array): readonly Uint8Array[] {
+  return [encoder.encode(`id: ${id}\nevent: ${type}\ndata: `), data, frameEnd];
+}
+
 export const retryFrame = (ms: number) => encoder.encode(`retry: ${ms}\n\n`);
 
 export const pingFrame = encoder.encode(': ping\n\n');

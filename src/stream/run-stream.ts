@@ -2,6 +2,7 @@
 // last seq it sent. When the hub wakes it, it sends what lies after the cursor, from the shared
 // window or, when behind it, from the database; it never writes past the stream's byte budget,
 // so a slow client holds no growing queue, and one stalled too long is cut and resumes by id.
+import type { Logger } from '../logger.js';
 import { concatFrames, pingFrame, retryFrame } from './frames.js';
 import type { RunHub } from './run-hub.js';
 import type { StreamTicker } from './stream-ticker.js';
@@ -10,13 +11,15 @@ export interface RunStreamOptions {
   hub: RunHub;
   ticker: StreamTicker;
   sessionId: string;
-  /** What the stream opens with: a snapshot frame at its seq, or nothing before the events after `seq`. */
-  start: { seq: number; snapshot?: Uint8Array; ended?: boolean };
+  /** What the stream opens with: a snapshot frame (in chunks) at its seq, or nothing before the events after `seq`. */
+  start: { seq: number; snapshot?: readonly Uint8Array[]; ended?: boolean };
   now(): number;
   /** Bytes the stream may hold unsent before it stops writing (its queue's high-water mark). */
   maxUnsentBytes?: number;
-  /** Closes the underlying connection at once (the Node entry destroys the socket). */
-  abortConnection?: () => void;
+  /** Closes the underlying connection at once (the Node entry destroys the socket); resolves once it is closed. */
+  abortConnection?: (() => void) | (() => Promise<void>);
+  /** Told, in one line, of each client the stream cuts. */
+  logger?: Logger;
   onClose?: () => void;
 }
 
@@ -27,6 +30,7 @@ export function openRunStream(options: RunStreamOptions): ReadableStream<Uint8Ar
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cursor = options.start.seq;
   let closed = false;
+  let cancelled = false;
   let stalled: number | undefined;
   let subscription: ReturnType<RunHub['subscribe']> | undefined;
 
@@ -86,8 +90,22 @@ export function openRunStream(options: RunStreamOptions): ReadableStream<Uint8Ar
   const abort = (reason: string) => {
     if (closed) return;
     release();
-    controller.error(new Error(`stream closed: ${reason}`));
-    options.abortConnection?.();
+    if (reason === 'gap') options.logger?.info(`stream ${sessionId}: closed a client at seq ${cursor}, whose next events were deleted (it resumes from a snapshot)`);
+    else options.logger?.warn(`stream ${sessionId}: cut a ${reason} client at seq ${cursor}`);
+    // The closed connection makes the runtime's writer cancel the stream, as when a client leaves.
+    // Erroring it first would be reported as a failed response (@hono/node-server prints the
+    // error's stack on stderr): the error is only for a reader that nobody cancels.
+    let connectionClosed: void | Promise<void> = undefined;
+    try {
+      connectionClosed = options.abortConnection?.();
+    } catch {
+      // Already gone: nothing more to close.
+    }
+    void Promise.resolve(connectionClosed)
+      .catch(() => undefined)
+      .then(() => {
+        if (!cancelled) controller.error(new Error(`stream closed: ${reason}`));
+      });
   };
 
   const handle = {
@@ -105,7 +123,7 @@ export function openRunStream(options: RunStreamOptions): ReadableStream<Uint8Ar
       start(c) {
         controller = c;
         controller.enqueue(retryFrame(3000));
-        if (options.start.snapshot) controller.enqueue(options.start.snapshot);
+        for (const chunk of options.start.snapshot ?? []) controller.enqueue(chunk);
         if (options.start.ended) {
           finish();
           return;
@@ -119,6 +137,7 @@ export function openRunStream(options: RunStreamOptions): ReadableStream<Uint8Ar
         pump();
       },
       cancel() {
+        cancelled = true;
         release();
       },
     },
