@@ -4,11 +4,15 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/types.js';
+import { StorageError, storageFaultOf } from './db/write.js';
 import type { CredentialCipher } from './domain/credential-cipher.js';
 import type { Gateway } from './gateway/gateway.js';
 import { createAdminAuth, requireAdmin } from './http/admin-auth.js';
+import { createLoginThrottle } from './http/login-throttle.js';
 import { AppError } from './http/app-error.js';
+import { compressJson } from './http/compress-json.js';
 import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
 import { createAutoPurchase, type AutoPurchase, type EngineOptions } from './engine/auto-purchase.js';
 import { authRoutes } from './routes/auth.js';
@@ -16,6 +20,8 @@ import { autoPurchaseRoutes } from './routes/auto-purchase.js';
 import { runEventsRoutes } from './routes/run-events.js';
 import { statsRoutes } from './routes/stats.js';
 import { createRunHub, type RunHub } from './stream/run-hub.js';
+import { createSnapshotCache } from './stream/snapshot-cache.js';
+import { createStreamQuota } from './stream/stream-quota.js';
 import { createStreamTicker } from './stream/stream-ticker.js';
 import { healthRoutes } from './routes/health.js';
 import { stockAccountRoutes } from './routes/stock-accounts.js';
@@ -37,12 +43,18 @@ export interface AppDeps {
   /** The auto-purchase engine; built from the other dependencies when not given. */
   engine?: AutoPurchase;
   /**
-   * For a request, a function that closes its connection at once (a stalled stream); the Node
-   * entry supplies it. It captures only what it needs, not the request's context.
+   * For a request, a function that closes its connection at once (a stalled stream), resolving
+   * once it is closed; the Node entry supplies it. It captures only what it needs, not the
+   * request's context.
    */
-  connectionCloser?: (c: Context) => (() => void) | undefined;
+  connectionCloser?: (c: Context) => (() => void) | (() => Promise<void>) | undefined;
   /** Serves the built admin client for every non-API GET (the runtime's static files). */
   clientAssets?: MiddlewareHandler;
+  /**
+   * The client's address, which failed log-ins are counted against; the Node entry supplies the
+   * socket's. Without it every client shares the one address 'unknown'.
+   */
+  clientAddress?: (c: Context) => string;
 }
 
 export function engineOptionsOf(config: Config): EngineOptions {
@@ -57,7 +69,8 @@ export const maxBodyBytes = 64 * 1024;
 
 export function createApp(deps: AppDeps): Hono {
   const { db, gateway, clock, config, logger, cipher } = deps;
-  const auth = createAdminAuth(deps.adminToken);
+  const auth = createAdminAuth({ db, clock, adminToken: deps.adminToken });
+  const throttle = createLoginThrottle({ now: () => clock.now() });
   const accounts = createAccountService({ db, gateway, cipher, clock, gatewayTimeoutMs: config.gatewayTimeoutMs });
   const orders = createOrderService({ db, clock });
   const hub = deps.hub ?? createRunHub(db, logger);
@@ -68,10 +81,13 @@ export function createApp(deps: AppDeps): Hono {
 
   const app = new Hono();
   app.use(requestLog(logger));
+  app.use(securityHeaders());
+  app.use('/api/*', compressJson());
   const limitBody = bodyLimit({
     maxSize: maxBodyBytes,
     onError: () => {
-      throw new AppError(413, 'payload_too_large', `The request body is over ${maxBodyBytes / 1024} KB`);
+      // Like nginx: the rest of the body is read and dropped (src/node/lingering-close.ts), then the socket closes.
+      throw new AppError(413, 'payload_too_large', `The request body is over ${maxBodyBytes / 1024} KB`, { Connection: 'close' });
     },
   });
   // Only where a body is read: on a GET the check would build a whole Request per call (and keep
@@ -82,13 +98,16 @@ export function createApp(deps: AppDeps): Hono {
     return requireAdmin(auth)(c, next);
   });
 
-  healthRoutes(app, db, logger);
-  authRoutes(app, auth);
+  healthRoutes(app, db, logger, clock);
+  authRoutes(app, { auth, throttle, clientAddress: deps.clientAddress ?? (() => 'unknown') });
   stockAccountRoutes(app, accounts, engine);
   transactionRoutes(app, orders, engine);
-  autoPurchaseRoutes(app, db, engine);
+  // One cache of encoded snapshots for the progress answer and the stream's opening event.
+  const snapshots = createSnapshotCache(db);
+  autoPurchaseRoutes(app, db, engine, snapshots);
   statsRoutes(app, db, clock);
-  runEventsRoutes(app, { db, hub, ticker, now: Date.now, connectionCloser: deps.connectionCloser });
+  const quota = createStreamQuota(config.maxStreamsPerClient);
+  runEventsRoutes(app, { db, hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser });
 
   if (deps.clientAssets) {
     const assets = deps.clientAssets;
@@ -97,9 +116,17 @@ export function createApp(deps: AppDeps): Hono {
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {
+    // A driver error from a read or an unwrapped statement on a failing disk or a held lock is a 503 too.
+    const fault = error instanceof AppError ? undefined : storageFaultOf(error);
+    if (fault) error = new StorageError(fault);
     if (error instanceof AppError) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json({ error: { code: error.code, message: error.message } }, error.status);
+    }
+    // The client went away mid-request (or its request deadline cut it): no server fault, nobody to answer.
+    if (c.req.raw.signal.aborted) {
+      logger.debug(`${c.req.method} ${c.req.path}: the client closed the connection before its request was read`);
+      return c.json({ error: { code: 'request_aborted', message: 'The connection closed before the request was read' } }, 400);
     }
     // The message may come from a driver or the gateway: log only the error's kind and message,
     // never the request's body.

@@ -22,6 +22,8 @@ export const configVariables = [
   'HISTORY_RETENTION',
   'CLEANUP_INTERVAL_MS',
   'NOTIFY_WEBHOOK_URL',
+  'MAX_CONNECTIONS',
+  'MAX_STREAMS_PER_CLIENT',
   'LOG_LEVEL',
 ] as const;
 
@@ -54,6 +56,10 @@ export interface Config {
   readonly historyRetentionMs: number;
   readonly cleanupIntervalMs: number;
   readonly notifyWebhookUrl: string | undefined;
+  /** Open sockets the server accepts at once; more are closed as they arrive (SPEC §11). */
+  readonly maxConnections: number;
+  /** Open progress streams one credential may hold; more answer 429. */
+  readonly maxStreamsPerClient: number;
   readonly logLevel: LogLevel;
 }
 
@@ -154,6 +160,8 @@ const EnvironmentSchema = v.object({
   HISTORY_RETENTION: v.optional(durationSetting('HISTORY_RETENTION', { allowZero: false }), '30d'),
   CLEANUP_INTERVAL_MS: v.optional(durationSetting('CLEANUP_INTERVAL_MS', { allowZero: false }), '10m'),
   NOTIFY_WEBHOOK_URL: v.optional(httpUrlSetting('NOTIFY_WEBHOOK_URL')),
+  MAX_CONNECTIONS: v.optional(integerSetting('MAX_CONNECTIONS', 1, 1_000_000), '10000'),
+  MAX_STREAMS_PER_CLIENT: v.optional(integerSetting('MAX_STREAMS_PER_CLIENT', 1, 100_000), '100'),
   LOG_LEVEL: v.optional(choiceSetting('LOG_LEVEL', logLevels), 'info'),
 });
 
@@ -178,6 +186,8 @@ function toConfig(env: ParsedEnvironment): Config {
     historyRetentionMs: env.HISTORY_RETENTION,
     cleanupIntervalMs: env.CLEANUP_INTERVAL_MS,
     notifyWebhookUrl: env.NOTIFY_WEBHOOK_URL,
+    maxConnections: env.MAX_CONNECTIONS,
+    maxStreamsPerClient: env.MAX_STREAMS_PER_CLIENT,
     logLevel: env.LOG_LEVEL,
   };
 }

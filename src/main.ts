@@ -1,6 +1,7 @@
 // The Node entry: reads the configuration, opens the database, wires the gateway and the engine,
 // serves the app, and shuts down cleanly on SIGTERM.
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp, engineOptionsOf } from './app.js';
@@ -16,6 +17,7 @@ import { createLogger } from './logger.js';
 import { clientAssets, clientDirectory } from './node/client-assets.js';
 import { holderAlive, processHolder } from './node/holder.js';
 import { keptSecret } from './node/secret-files.js';
+import { applyServerLimits, requestDeadlines } from './node/server-limits.js';
 import { seedDemoOrders } from './services/demo-orders.js';
 import { createRunHub } from './stream/run-hub.js';
 import { startCleanupJob } from './jobs/cleanup.js';
@@ -74,10 +76,21 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     engine,
     hub,
     // @hono/node-server hands the Node response over as c.env.outgoing: a stalled stream's socket is destroyed.
+    // It resolves once the socket is closed: the adapter has cancelled the stream by then, as for a
+    // client that left (erroring the stream instead would print its stack on stderr).
     connectionCloser: (c) => {
-      const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
-      return outgoing ? () => outgoing.destroy() : undefined;
+      const outgoing = (c.env as { outgoing?: import('node:http').ServerResponse } | undefined)?.outgoing;
+      if (!outgoing) return undefined;
+      return () =>
+        new Promise<void>((resolve) => {
+          if (outgoing.destroyed) return resolve();
+          outgoing.once('close', () => resolve());
+          outgoing.destroy();
+        });
     },
+    // The socket's peer: behind a reverse proxy that is the proxy, for every client.
+    clientAddress: (c) =>
+      (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown',
   });
   const seeded = gateway.kind === 'sandbox' ? seedDemoOrders(database.db, systemClock) : 0;
   const stopCleanup = startCleanupJob({
@@ -88,7 +101,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     policy: { progressRetentionMs: config.progressRetentionMs, historyRetentionMs: config.historyRetentionMs },
   });
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: requestDeadlines }, (info) => {
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${info.port}/`;
     if (seeded > 0) {
       console.log(`Seeded ${seeded} demo orders. Admin: ${url}`);
@@ -103,6 +116,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       })
       .catch((error: unknown) => logger.error(`recovery failed: ${error instanceof Error ? error.message : String(error)}`));
   });
+  // serve() made a plain node:http server (no serverOptions for https or http2 were given).
+  applyServerLimits(server as Server, { maxConnections: config.maxConnections, logger });
   server.once('error', (error) => {
     database.close();
     fail(`cannot listen on ${config.host}:${config.port}: ${error.message}`);
@@ -124,8 +139,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     // No new connections; the purchase in flight finishes (or is left for reconciliation), the
     // run ends with its `end` event, which open streams still deliver; then every socket closes.
     server.close();
+    // The budget is one gateway try plus a margin (GATEWAY_TIMEOUT_MS); past it the run is ended
+    // here with its purchase left for reconciliation, so no run outlives the process as `running`.
     engine
-      .stop(10_000)
+      .stop()
       .catch(() => undefined)
       .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
       .finally(() => {

@@ -59,6 +59,8 @@ describe('parseConfig', () => {
       historyRetentionMs: 2_592_000_000,
       cleanupIntervalMs: 600_000,
       notifyWebhookUrl: undefined,
+      maxConnections: 10_000,
+      maxStreamsPerClient: 100,
       logLevel: 'info',
     } satisfies Config);
   });
@@ -94,6 +96,8 @@ describe('parseConfig', () => {
       GATEWAY_MAX_ATTEMPTS: '20',
       PURCHASE_DELAY_MS: '0',
       NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/run',
+      MAX_CONNECTIONS: '5',
+      MAX_STREAMS_PER_CLIENT: '2',
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -106,6 +110,8 @@ describe('parseConfig', () => {
       gatewayMaxAttempts: 20,
       purchaseDelayMs: 0,
       notifyWebhookUrl: 'https://hooks.example.com/run',
+      maxConnections: 5,
+      maxStreamsPerClient: 2,
       logLevel: 'debug',
     });
   });
@@ -135,6 +141,12 @@ describe('parseConfig', () => {
     ['PROGRESS_RETENTION', { PROGRESS_RETENTION: 'soon' }],
     ['NOTIFY_WEBHOOK_URL', { NOTIFY_WEBHOOK_URL: 'not a url' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '0' }],
+    ['MAX_CONNECTIONS', { MAX_CONNECTIONS: 'many' }],
+    ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '1000001' }],
+    ['MAX_STREAMS_PER_CLIENT', { MAX_STREAMS_PER_CLIENT: '0' }],
+    ['MAX_STREAMS_PER_CLIENT', { MAX_STREAMS_PER_CLIENT: '-3' }],
+    ['MAX_STREAMS_PER_CLIENT', { MAX_STREAMS_PER_CLIENT: '2.5' }],
     ['CREDENTIAL_KEY', { CREDENTIAL_KEY: 'short' }],
     ['ADMIN_TOKEN', { ADMIN_TOKEN: 'abc' }],
     ['ADMIN_TOKEN', { ADMIN_TOKEN: 'has a space in the middle' }],
@@ -157,6 +169,8 @@ describe('parseConfig', () => {
     expect(messageOf({ LOG_LEVEL: 'loud' })).toBe(
       'LOG_LEVEL must be one of: debug, info, warn, error, silent (got "loud")',
     );
+    expect(messageOf({ MAX_CONNECTIONS: '0' })).toBe('MAX_CONNECTIONS must be an integer from 1 to 1000000 (got "0")');
+    expect(messageOf({ MAX_STREAMS_PER_CLIENT: 'lots' })).toBe('MAX_STREAMS_PER_CLIENT must be an integer from 1 to 100000 (got "lots")');
   });
 
   it('keeps a bad value with a newline on one line', () => {
@@ -193,6 +207,6 @@ describe('parseConfig', () => {
   it('lists every variable once, in order', () => {
     expect(configVariables[0]).toBe('PORT');
     expect(configVariables.at(-1)).toBe('LOG_LEVEL');
-    expect(new Set(configVariables).size).toBe(18);
+    expect(new Set(configVariables).size).toBe(20);
   });
 });

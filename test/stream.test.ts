@@ -70,6 +70,8 @@ describe('the stream over a real port', () => {
           ADMIN_TOKEN: token,
           PURCHASE_DELAY_MS: '50',
           HEARTBEAT_MS: '1000',
+          // 500 clients share one token here; the default cap per credential is 100 (SPEC §11).
+          MAX_STREAMS_PER_CLIENT: '1000',
           GATEWAY: 'http',
           GATEWAY_URL: gate.url,
           GATEWAY_SECRET: gatewaySecret,

@@ -1,12 +1,17 @@
 // GET /api/auto-purchase/progress/:sessionId/events: the live progress stream (SPEC §5).
 import type { Context, Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
 import type { Db } from '../db/types.js';
-import { runEventsAfter, runRow, runSnapshot } from '../engine/run-store.js';
-import { badRequest, notFound } from '../http/app-error.js';
+import { runEventsAfter, runRow } from '../engine/run-store.js';
+import { sessionCookieName } from '../http/admin-auth.js';
+import { AppError, badRequest, notFound } from '../http/app-error.js';
 import { resource } from '../http/resource.js';
-import { eventFrame, sseHeaders } from '../stream/frames.js';
+import type { Logger } from '../logger.js';
+import { sseHeaders } from '../stream/frames.js';
 import type { RunHub } from '../stream/run-hub.js';
 import { openRunStream } from '../stream/run-stream.js';
+import { createSnapshotCache, type SnapshotCache } from '../stream/snapshot-cache.js';
+import type { StreamQuota } from '../stream/stream-quota.js';
 import type { StreamTicker } from '../stream/stream-ticker.js';
 
 export interface RunEventsDeps {
@@ -15,14 +20,23 @@ export interface RunEventsDeps {
   ticker: StreamTicker;
   now(): number;
   maxUnsentBytes?: number;
-  /** A closer of the request's connection; supplied by the runtime's entry (none elsewhere). */
-  connectionCloser?: (c: Context) => (() => void) | undefined;
+  /** Caps the streams one credential holds open (none: no cap). */
+  quota?: StreamQuota;
+  /** The encoded snapshots, shared with `GET …/progress/:id`; built when not given. */
+  snapshots?: SnapshotCache;
+  /** Where a cut client is told of, in one line. */
+  logger?: Logger;
+  /**
+   * A closer of the request's connection, resolving once it is closed; supplied by the runtime's
+   * entry (none elsewhere).
+   */
+  connectionCloser?: (c: Context) => (() => void) | (() => Promise<void>) | undefined;
 }
 
 export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
-  const snapshots = snapshotFrames(deps.db);
+  const snapshots = deps.snapshots ?? createSnapshotCache(deps.db);
   resource(app, '/api/auto-purchase/progress/:sessionId/events', {
-    GET: (c) => {
+    GET: async (c) => {
       const sessionId = c.req.param('sessionId')!;
       // EventSource resends the header on reconnect, so it wins over the query of the first request.
       const lastEventId = parseEventId(c.req.header('last-event-id') || c.req.query('lastEventId'));
@@ -39,12 +53,16 @@ export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
         lastEventId !== undefined &&
         lastEventId <= run.lastSeq &&
         (lastEventId === run.lastSeq || runEventsAfter(deps.db, sessionId, lastEventId, 1)[0]?.seq === lastEventId + 1);
-      let start: { seq: number; snapshot?: Uint8Array; ended?: boolean };
+      let start: { seq: number; snapshot?: readonly Uint8Array[]; ended?: boolean };
       if (resumable) {
         start = { seq: lastEventId };
       } else {
-        start = snapshots.frame(sessionId);
+        const snapshot = snapshots.get(sessionId);
+        if (!snapshot) throw notFound('Run');
+        start = { seq: snapshot.seq, snapshot: snapshot.frame(), ended: snapshot.ended };
       }
+      const release = deps.quota ? await deps.quota.take(credentialOf(c)) : undefined;
+      if (deps.quota && !release) throw tooManyStreams();
       const body = openRunStream({
         hub: deps.hub,
         ticker: deps.ticker,
@@ -52,36 +70,24 @@ export function runEventsRoutes(app: Hono, deps: RunEventsDeps): void {
         start,
         now: deps.now,
         maxUnsentBytes: deps.maxUnsentBytes,
+        logger: deps.logger,
         abortConnection: deps.connectionCloser?.(c),
+        // However the stream ends (end event, client gone, cut), its slot is given back.
+        onClose: release,
       });
       return new Response(body, { status: 200, headers: sseHeaders });
     },
   });
 }
 
-/**
- * Snapshot frames, encoded once per run and seq: a burst of clients opening the same run (a
- * reconnect storm) shares one serialisation. A few recent ones are kept.
- */
-function snapshotFrames(db: Db, keep = 8) {
-  const recent = new Map<string, { seq: number; snapshot: Uint8Array; ended: boolean }>();
-  return {
-    frame(sessionId: string) {
-      const row = runRow(db, sessionId);
-      if (!row) throw notFound('Run');
-      const key = `${sessionId}:${row.lastSeq}`;
-      let frame = recent.get(key);
-      if (!frame) {
-        const found = runSnapshot(db, sessionId);
-        if (!found) throw notFound('Run');
-        frame = { seq: found.seq, snapshot: eventFrame(found.seq, 'snapshot', JSON.stringify(found.snapshot)), ended: found.snapshot.status !== 'running' };
-        recent.set(`${sessionId}:${found.seq}`, frame);
-        if (recent.size > keep) recent.delete(recent.keys().next().value!);
-      }
-      return frame;
-    },
-  };
+/** What the admin middleware authenticated this request with: the bearer token wins over the cookie. */
+function credentialOf(c: Context): string {
+  const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  return bearer !== undefined ? `bearer:${bearer}` : `cookie:${getCookie(c, sessionCookieName) ?? ''}`;
 }
+
+const tooManyStreams = () =>
+  new AppError(429, 'too_many_streams', 'This credential holds too many open progress streams: close one first', { 'Retry-After': '5' });
 
 function parseEventId(text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;

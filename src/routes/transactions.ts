@@ -1,5 +1,5 @@
 // /api/transactions: paid orders in, the list out.
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import * as v from 'valibot';
 import { transactionStatuses } from '../db/schema.js';
 import { limitSchema } from '../http/paging.js';
@@ -9,6 +9,10 @@ import { resource } from '../http/resource.js';
 import type { AutoPurchase } from '../engine/auto-purchase.js';
 import { notFound } from '../http/app-error.js';
 import type { OrderService } from '../services/orders.js';
+import { resolveOutcomes } from '../services/resolve.js';
+import { isoTime } from '../clock.js';
+import type { AuditRow } from '../stores/audit.js';
+import type { TransactionRow } from '../stores/transactions.js';
 
 const positiveId = v.nullish(
   v.pipe(
@@ -36,6 +40,18 @@ export const orderBody = v.strictObject({
   ),
 });
 
+export const resolveNoteMaxLength = 500;
+
+export const resolveBody = v.strictObject({
+  outcome: v.picklist(resolveOutcomes, `must be one of: ${resolveOutcomes.join(', ')}`),
+  note: v.pipe(
+    v.string('must be a string'),
+    v.trim(),
+    v.nonEmpty('must not be empty: say why'),
+    v.maxLength(resolveNoteMaxLength, `must be at most ${resolveNoteMaxLength} characters`),
+  ),
+});
+
 const listQuery = v.strictObject({
   status: v.optional(
     v.union(
@@ -57,7 +73,7 @@ export function transactionRoutes(app: Hono, orders: OrderService, engine: AutoP
       const query = checked(listQuery, c.req.query(), 'query');
       const page = orders.list({ status: query.status || undefined, cursor: query.cursor, limit: query.limit });
       return c.json({
-        transactions: page.items.map(presentTransaction),
+        transactions: page.items.map((row) => presentOrder(row, page.resolutions.get(row.id))),
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       });
     },
@@ -71,6 +87,32 @@ export function transactionRoutes(app: Hono, orders: OrderService, engine: AutoP
   resource(app, '/api/transactions/:id/reconcile', {
     POST: async (c) => c.json({ transaction: presentTransaction(await engine.reconcile(transactionId(c.req.param('id')))) }),
   });
+  resource(app, '/api/transactions/:id/resolve', {
+    POST: async (c) => {
+      const id = transactionId(c.req.param('id'));
+      const body = await readJson(c, resolveBody);
+      const { transaction, audit } = orders.resolve(id, { ...body, actor: actorOf(c) });
+      return c.json({ transaction: presentOrder(transaction, audit) });
+    },
+  });
+}
+
+/** A transaction with the hand resolution shown beside it, when it has one. */
+function presentOrder(row: TransactionRow, resolution: AuditRow | undefined) {
+  const presented = presentTransaction(row);
+  if (!resolution) return presented;
+  return {
+    ...presented,
+    resolution: { outcome: resolution.outcome, note: resolution.note, at: isoTime(resolution.at), actor: resolution.actor },
+  };
+}
+
+/**
+ * Who the audit log names: the request passed the admin check (src/http/admin-auth.ts), so a
+ * bearer header was the admin token, else the browser session's cookie. Never the credential.
+ */
+function actorOf(c: Context): string {
+  return /^Bearer\s+\S/i.test(c.req.header('authorization') ?? '') ? 'admin token' : 'browser session';
 }
 
 function transactionId(param: string | undefined): number {

@@ -204,3 +204,46 @@ export function hasAttemptInFlight(db: Db, accountId: string): boolean {
       .get() !== undefined
   );
 }
+
+/** How an attempt nobody saw finish ended, as far as its order and the reserved robux go. */
+export type PurchaseSettlement =
+  | { bought: true }
+  | { bought: false; order: { status: 'pending' | 'failed'; error: string | null }; attemptError: string };
+
+/**
+ * Settles an unsettled attempt (`pending` or `unknown`) with its order, in the caller's
+ * transaction: bought → the order completed by the attempt's account, the robux stay spent; not
+ * bought → the order moved on and the reserved price given back to the account, if it still
+ * exists. Only while the order is still in `from`: answers whether it was (else nothing changes).
+ */
+export function settlePurchase(
+  db: Db,
+  attempt: AttemptRow,
+  from: TransactionStatus | readonly TransactionStatus[],
+  settlement: PurchaseSettlement,
+  now: number,
+): boolean {
+  if (settlement.bought) {
+    const moved = moveTransaction(
+      db,
+      attempt.transactionId,
+      from,
+      { status: 'completed', usedAccountId: attempt.accountId, usedAccount: attempt.accountUsername, error: null, completedAt: now },
+      now,
+    );
+    if (moved) settleAttempt(db, attempt.idempotencyKey, 'completed', null, now);
+    return moved;
+  }
+  const moved = moveTransaction(
+    db,
+    attempt.transactionId,
+    from,
+    { status: settlement.order.status, usedAccountId: null, usedAccount: null, error: settlement.order.error },
+    now,
+  );
+  if (!moved) return false;
+  settleAttempt(db, attempt.idempotencyKey, 'failed', settlement.attemptError, now);
+  // The balance was reserved when the attempt was stored; nothing was spent.
+  if (attempt.accountId) refundBalance(db, attempt.accountId, attempt.price, now);
+  return true;
+}

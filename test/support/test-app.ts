@@ -1,8 +1,8 @@
 // Builds the app the way main.ts does, in memory, with a held clock and a captured log.
-import { createApp, engineOptionsOf } from '../../src/app.js';
+import { createApp, engineOptionsOf, type AppDeps } from '../../src/app.js';
 import { createAutoPurchase, type EngineOptions } from '../../src/engine/auto-purchase.js';
 import { parseConfig, type Config } from '../../src/config.js';
-import { openDatabase } from '../../src/db/open.js';
+import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { createCredentialCipher, generateCredentialKey } from '../../src/domain/credential-cipher.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { createSandboxGateway, type SandboxGateway } from '../../src/gateway/sandbox.js';
@@ -19,13 +19,20 @@ export interface TestAppOptions {
   /** Leave background runs alone after each request (default: wait for them to end). */
   concurrent?: boolean;
   onAppend?: (sessionId: string, seq: number) => void;
+  /** Another app's database (a restart, a second process): left open by this app's close(). */
+  database?: OpenDatabase;
+  /** The admin token (default testToken). */
+  adminToken?: string;
+  clientAddress?: AppDeps['clientAddress'];
+  /** Serves a client folder for every non-API GET, as main.ts does with dist/public. */
+  clientAssets?: AppDeps['clientAssets'];
 }
 
 export async function buildTestApp(options: TestAppOptions = {}) {
   const parsed = parseConfig({ PURCHASE_DELAY_MS: '0' });
   if (!parsed.ok) throw new Error(parsed.message);
   const config: Config = { ...parsed.config, ...options.config };
-  const database = openDatabase(':memory:');
+  const database = options.database ?? openDatabase(':memory:');
   const gateway = (options.gateway ?? createSandboxGateway()) as SandboxGateway;
   const log: string[] = [];
   const logger = createLogger('debug', (line) => log.push(line));
@@ -45,8 +52,8 @@ export async function buildTestApp(options: TestAppOptions = {}) {
       options.onAppend?.(sessionId, seq);
     },
   });
-  const app = createApp({ db: database.db, gateway, clock, config, logger, cipher, adminToken: testToken, engine, hub });
-  const auth = { authorization: `Bearer ${testToken}` };
+  const app = createApp({ db: database.db, gateway, clock, config, logger, cipher, adminToken: options.adminToken ?? testToken, engine, hub, clientAddress: options.clientAddress, clientAssets: options.clientAssets });
+  const auth = { authorization: `Bearer ${options.adminToken ?? testToken}` };
 
   /** A JSON request with the admin's bearer token; `body` is sent as JSON when given. */
   async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -67,6 +74,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     api,
     db: database.db,
     sqlite: database.sqlite,
+    database,
     gateway,
     engine,
     hub,
@@ -76,7 +84,9 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     advance: (ms: number) => {
       now += ms;
     },
-    close: () => database.close(),
+    close: () => {
+      if (!options.database) database.close();
+    },
   };
 }
 

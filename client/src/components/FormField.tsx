@@ -86,3 +86,28 @@ export function FormSelect<T extends string>(props: FormSelectProps<T>) {
     </Field>
   );
 }
+
+export interface FormTextAreaProps extends Omit<FormSecretFieldProps, 'placeholder'> {
+  maxLength?: number;
+  rows?: number;
+}
+
+/** A multi-line text field (a note, a reason). */
+export function FormTextArea(props: FormTextAreaProps) {
+  const id = createUniqueId();
+  return (
+    <Field id={id} label={props.label} hint={props.hint}>
+      <textarea
+        id={id}
+        class={`${controlClass} resize-y`}
+        rows={props.rows ?? 3}
+        value={props.value}
+        onInput={(event) => props.onInput(event.currentTarget.value)}
+        required={props.required}
+        disabled={props.disabled}
+        maxLength={props.maxLength}
+        aria-describedby={props.hint ? `${id}-hint` : undefined}
+      />
+    </Field>
+  );
+}

@@ -1,6 +1,6 @@
 // Transactions page: the status filter's real option values, the rows' keys and statuses, Retry
-// opening the run it started, Reconcile toasting what it settled, the unknown ones flagged at the
-// top, and paging by cursor.
+// opening the run it started, Reconcile toasting what it settled, Resolve… settling an unknown one
+// by hand, the unknown ones flagged at the top, and paging by cursor.
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@solidjs/testing-library';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -31,12 +31,19 @@ function json(body: unknown, status = 200) {
 
 let lists: URL[];
 let posts: string[];
+let postBodies: unknown[];
 let orders: ReturnType<typeof order>[];
 let postAnswer: (path: string) => Response;
 
+// jsdom computes no animation-name, which Kobalte's presence reads as "still animating out".
+const noAnimations = Object.assign(document.createElement('style'), { textContent: '* { animation-name: none; }' });
+document.head.append(noAnimations);
+
 beforeEach(() => {
+  vi.spyOn(window, 'scrollTo').mockImplementation(() => {});
   lists = [];
   posts = [];
+  postBodies = [];
   orders = [order(1, 'failed'), order(2, 'unknown'), order(3, 'completed')];
   postAnswer = () => json({}, 500);
   showRun.mockReset();
@@ -47,6 +54,7 @@ beforeEach(() => {
       const url = new URL(path, 'http://localhost');
       if (init.method !== 'GET') {
         posts.push(url.pathname);
+        postBodies.push(init.body === undefined ? undefined : JSON.parse(String(init.body)));
         return postAnswer(url.pathname);
       }
       lists.push(url);
@@ -61,6 +69,7 @@ beforeEach(() => {
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 const table = () => screen.findByRole('table', { name: 'Transactions' });
@@ -127,6 +136,80 @@ describe('Transactions', () => {
     expect(within(panel).getByText('INV-2')).toBeTruthy();
     expect(within(panel).getByRole('button', { name: 'Reconcile INV-2' })).toBeTruthy();
     expect(lists.some((url) => url.searchParams.get('status') === 'unknown' && url.searchParams.get('limit') === '100')).toBe(true);
+  });
+
+  it('Resolve… on an unknown row opens "Resolve transaction"; Save sends the outcome and note, toasts, closes and refreshes', async () => {
+    const resolution = { outcome: 'failed', note: 'Not in the Roblox history', at: '2024-05-03T11:00:00.000Z', actor: 'browser session' };
+    postAnswer = () => {
+      // The server settled it: the next lists show it failed, with its resolution.
+      orders = orders.map((o) => (o.id === 2 ? order(2, 'failed', { error: 'Resolved by hand: Not in the Roblox history', resolution }) : o));
+      return json({ transaction: orders[1] });
+    };
+    render(() => <Transactions />);
+    const unknown = await row('INV-2');
+    expect(within(unknown).queryByText(/Resolved by hand/)).toBeNull();
+    fireEvent.click(within(unknown).getByRole('button', { name: 'Resolve…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Resolve transaction' });
+    const outcome = within(dialog).getByLabelText('Outcome') as HTMLSelectElement;
+    expect([...outcome.options].map((o) => [o.value, o.text])).toEqual([
+      ['', 'Choose…'],
+      ['completed', 'Completed'],
+      ['failed', 'Failed — not bought'],
+    ]);
+    fireEvent.change(outcome, { target: { value: 'failed' } });
+    fireEvent.input(within(dialog).getByLabelText('Note'), { target: { value: '  Not in the Roblox history ' } });
+    const listsBefore = lists.length;
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(posts).toEqual(['/api/transactions/2/resolve']));
+    expect(postBodies).toEqual([{ outcome: 'failed', note: 'Not in the Roblox history' }]);
+    await waitFor(() =>
+      expect(showToast).toHaveBeenCalledWith('INV-2: resolved as not bought; it is failed and its robux went back to the account.', 'success'),
+    );
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    await waitFor(() => expect(lists.length).toBeGreaterThan(listsBefore));
+    // The row now shows the resolution beside it, with its time and who, and no Resolve… any more.
+    await waitFor(async () => expect((await row('INV-2')).dataset.status).toBe('failed'));
+    const resolved = await row('INV-2');
+    const note = within(resolved).getByTestId('resolution');
+    expect(note.textContent).toContain('Resolved by hand: Not in the Roblox history');
+    expect(note.textContent).toContain('browser session');
+    expect(note.querySelector('time')!.getAttribute('datetime')).toBe('2024-05-03T11:00:00.000Z');
+    expect(within(resolved).queryByRole('button', { name: 'Resolve…' })).toBeNull();
+  });
+
+  it('the unknown panel offers Resolve… too, named for its invoice', async () => {
+    render(() => <Transactions />);
+    const panel = await screen.findByRole('region', { name: '1 purchase needs reconciling' });
+    fireEvent.click(within(panel).getByRole('button', { name: 'Resolve INV-2' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Resolve transaction' });
+    expect(within(dialog).getByText('INV-2')).toBeTruthy();
+  });
+
+  it('Save without an outcome or a note says what is missing and sends nothing', async () => {
+    render(() => <Transactions />);
+    fireEvent.click(within(await row('INV-2')).getByRole('button', { name: 'Resolve…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Resolve transaction' });
+    fireEvent.input(within(dialog).getByLabelText('Note'), { target: { value: 'checked' } });
+    fireEvent.submit(dialog.querySelector('form')!);
+    expect(await within(dialog).findByText('Choose whether the purchase went through.')).toBeTruthy();
+    fireEvent.change(within(dialog).getByLabelText('Outcome'), { target: { value: 'completed' } });
+    fireEvent.input(within(dialog).getByLabelText('Note'), { target: { value: '   ' } });
+    fireEvent.submit(dialog.querySelector('form')!);
+    expect(await within(dialog).findByText('Write a note: what you checked, and why.')).toBeTruthy();
+    expect(posts).toEqual([]);
+  });
+
+  it('a refused resolve keeps the dialog open with the server\'s words', async () => {
+    postAnswer = () => json({ error: { code: 'not_unknown', message: 'Only an unknown transaction can be resolved; this one is completed' } }, 409);
+    render(() => <Transactions />);
+    fireEvent.click(within(await row('INV-2')).getByRole('button', { name: 'Resolve…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Resolve transaction' });
+    fireEvent.change(within(dialog).getByLabelText('Outcome'), { target: { value: 'completed' } });
+    fireEvent.input(within(dialog).getByLabelText('Note'), { target: { value: 'seen it' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect(await within(dialog).findByText('Only an unknown transaction can be resolved; this one is completed')).toBeTruthy();
+    expect(screen.getByRole('dialog', { name: 'Resolve transaction' })).toBeTruthy();
+    expect(showToast).not.toHaveBeenCalled();
   });
 
   it('pages forward by nextCursor and back by the stack', async () => {

@@ -1,12 +1,13 @@
 // Transactions (the customers' orders): filter by status, page through them, Retry a failed one
-// (it opens the progress modal on the run it starts), Reconcile an unknown one. Unknown ones are
-// listed apart at the top until the gateway settles them.
-import { CircleQuestionMark, RotateCcw, SearchCheck } from '../icons.js';
+// (it opens the progress modal on the run it starts), Reconcile an unknown one or Resolve it by
+// hand. Unknown ones are listed apart at the top until they are settled.
+import { CircleQuestionMark, Pencil, RotateCcw, SearchCheck } from '../icons.js';
 import { batch, createEffect, createSignal, For, on, Show } from 'solid-js';
 import { api } from '../api.js';
 import { FormButton } from '../components/FormButton.js';
 import { describeError } from '../components/FormErrors.js';
 import { FormSelect } from '../components/FormField.js';
+import { ResolveDialog } from '../components/ResolveDialog.js';
 import { createTableData } from '../components/TableData.js';
 import { createCursorPages, TablePager } from '../components/TablePager.js';
 import { tableCellClass, tableRowClass, TableShell, TableTime } from '../components/TableShell.js';
@@ -26,6 +27,15 @@ export interface Transaction {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /** The admin's hand resolution of an unknown order, when it had one (the audit log's latest). */
+  resolution?: Resolution;
+}
+
+export interface Resolution {
+  outcome: 'completed' | 'failed';
+  note: string;
+  at: string;
+  actor: string;
 }
 
 interface TransactionPage {
@@ -83,9 +93,10 @@ function reconcileOutcome(t: Transaction): { message: string; kind: 'success' | 
   }
 }
 
-/** Retry and Reconcile, with the ids whose call is in flight (their buttons wait). */
+/** Retry, Reconcile and Resolve, with the ids whose call is in flight (their buttons wait). */
 function createTransactionActions(refresh: () => void) {
   const [inFlight, setInFlight] = createSignal<ReadonlySet<number>>(new Set());
+  const [resolving, setResolving] = createSignal<Transaction>();
   const mark = (id: number, on: boolean) =>
     setInFlight((ids) => {
       const next = new Set(ids);
@@ -108,6 +119,10 @@ function createTransactionActions(refresh: () => void) {
 
   return {
     busy: (t: Transaction) => inFlight().has(t.id),
+    /** The transaction whose Resolve dialog is open. */
+    resolving,
+    resolve: (t: Transaction) => setResolving(t),
+    closeResolve: () => setResolving(undefined),
     retry: (t: Transaction) =>
       act(t, async () => {
         const answer = await api<{ autoPurchase: { sessionId: string } }>('POST', `/api/transactions/${t.id}/retry`);
@@ -126,18 +141,30 @@ function createTransactionActions(refresh: () => void) {
 
 type Actions = ReturnType<typeof createTransactionActions>;
 
-function ReconcileButton(props: { transaction: Transaction; actions: Actions; label?: string }) {
+/**
+ * Reconcile asks the gateway; Resolve… is the admin's way out when it never can say. `labelled`
+ * names them for the invoice, where the row's own cells do not (the unknown panel).
+ */
+function UnknownActions(props: { transaction: Transaction; actions: Actions; labelled?: boolean }) {
+  const t = () => props.transaction;
+  const label = (action: string) => (props.labelled ? `${action} ${t().invoiceId}` : undefined);
   return (
-    <FormButton
-      variant="ghostWarning"
-      small
-      disabled={props.actions.busy(props.transaction)}
-      aria-label={props.label}
-      onClick={() => void props.actions.reconcile(props.transaction)}
-    >
-      <SearchCheck size={14} aria-hidden="true" />
-      Reconcile
-    </FormButton>
+    <div class="inline-flex flex-wrap justify-end gap-1.5">
+      <FormButton
+        variant="ghostWarning"
+        small
+        disabled={props.actions.busy(t())}
+        aria-label={label('Reconcile')}
+        onClick={() => void props.actions.reconcile(t())}
+      >
+        <SearchCheck size={14} aria-hidden="true" />
+        Reconcile
+      </FormButton>
+      <FormButton variant="ghost" small disabled={props.actions.busy(t())} aria-label={label('Resolve')} onClick={() => props.actions.resolve(t())}>
+        <Pencil size={14} aria-hidden="true" />
+        Resolve…
+      </FormButton>
+    </div>
   );
 }
 
@@ -147,7 +174,7 @@ function RowActions(props: { transaction: Transaction; actions: Actions }) {
       when={props.transaction.status === 'failed'}
       fallback={
         <Show when={props.transaction.status === 'unknown'}>
-          <ReconcileButton transaction={props.transaction} actions={props.actions} />
+          <UnknownActions transaction={props.transaction} actions={props.actions} />
         </Show>
       }
     >
@@ -181,8 +208,11 @@ function TransactionRow(props: { transaction: Transaction; actions: Actions }) {
         <TableStatusBadge status={t().status} title={t().error ?? undefined} />
       </td>
       <td class={`${tableCellClass} whitespace-nowrap`}>{t().usedAccount ?? <span class="text-slate-500">—</span>}</td>
-      <td class={tableCellClass} title={t().error ?? undefined}>
-        <div class="line-clamp-2 min-w-[10rem] max-w-[14rem] text-xs text-red-300">{t().error ?? <span class="text-slate-500">—</span>}</div>
+      <td class={tableCellClass} title={rowError(t())}>
+        <Show when={rowError(t()) || !t().resolution}>
+          <div class="line-clamp-2 min-w-[10rem] max-w-[14rem] text-xs text-red-300">{rowError(t()) ?? <span class="text-slate-500">—</span>}</div>
+        </Show>
+        <Show when={t().resolution}>{(resolution) => <ResolutionNote resolution={resolution()} />}</Show>
       </td>
       <td class={tableCellClass}>
         <TableTime iso={t().createdAt} />
@@ -191,6 +221,25 @@ function TransactionRow(props: { transaction: Transaction; actions: Actions }) {
         <RowActions transaction={t()} actions={props.actions} />
       </td>
     </tr>
+  );
+}
+
+/** The row's error, unless it only repeats the hand resolution shown below it. */
+function rowError(t: Transaction): string | undefined {
+  if (!t.error || (t.resolution && t.error === `Resolved by hand: ${t.resolution.note}`)) return undefined;
+  return t.error;
+}
+
+/** The admin's hand resolution beside the order: the note, the outcome, when and by whom. */
+function ResolutionNote(props: { resolution: Resolution }) {
+  return (
+    <div data-testid="resolution" class="min-w-[10rem] max-w-[14rem] text-xs" title={props.resolution.note}>
+      <p class="line-clamp-2 text-slate-200">Resolved by hand: {props.resolution.note}</p>
+      <p class="mt-0.5 text-slate-500">
+        {props.resolution.outcome === 'completed' ? 'Completed' : 'Not bought'} · <TableTime iso={props.resolution.at} /> ·{' '}
+        {props.resolution.actor}
+      </p>
+    </div>
   );
 }
 
@@ -204,7 +253,7 @@ function UnknownPanel(props: { transactions: Transaction[]; actions: Actions }) 
       </h2>
       <p class="mt-1 text-sm text-orange-100/80">
         Unknown means the gateway never said whether the purchase went through: its robux stay reserved and it is never bought again
-        until Reconcile (or the next run) asks the gateway and settles it.
+        until Reconcile (or the next run) asks the gateway and settles it, or you Resolve it by hand.
       </p>
       <ul class="mt-3 divide-y divide-orange-500/20">
         <For each={props.transactions}>
@@ -219,7 +268,7 @@ function UnknownPanel(props: { transactions: Transaction[]; actions: Actions }) 
                   <Show when={t.usedAccount}> · by {t.usedAccount}</Show>
                 </span>
               </div>
-              <ReconcileButton transaction={t} actions={props.actions} label={`Reconcile ${t.invoiceId}`} />
+              <UnknownActions transaction={t} actions={props.actions} labelled />
             </li>
           )}
         </For>
@@ -277,6 +326,8 @@ export function Transactions() {
       >
         <For each={rows()}>{(t) => <TransactionRow transaction={t} actions={actions} />}</For>
       </TableShell>
+
+      <ResolveDialog transaction={actions.resolving()} onClose={actions.closeResolve} onResolved={refresh} />
 
       <TablePager
         page={pages.page()}
