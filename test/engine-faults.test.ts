@@ -42,15 +42,19 @@ const waitFor = async (what: string, probe: () => boolean, timeoutMs = 10_000) =
   }
 };
 
-describe('storage faults', () => {
+/** A fresh app per test, its engine stopped and database closed after it. */
+function useTestApp(set: (t: TestApp) => void) {
   let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp();
-  });
+  beforeEach(async () => set((t = await buildTestApp())));
   afterEach(async () => {
     await t.engine.stop(200);
     t.close();
   });
+}
+
+describe('storage faults', () => {
+  let t: TestApp;
+  useTestApp((app) => (t = app));
 
   it('a failed commit answers 503 database_unavailable and stores nothing; /healthz is 503 until a write succeeds again', async () => {
     const state = failCommits(t, Number.MAX_SAFE_INTEGER);
@@ -105,13 +109,7 @@ describe('storage faults', () => {
 
 describe('an unknown order the gateway never saw (SPEC §11)', () => {
   let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp();
-  });
-  afterEach(async () => {
-    await t.engine.stop(200);
-    t.close();
-  });
+  useTestApp((app) => (t = app));
 
   /** An order left unknown by requests that never reached the gateway (connection refused every try). */
   async function unknownNeverSeen() {

@@ -22,6 +22,17 @@ afterEach(async () => {
   gateway = undefined;
 });
 
+/** A server process buying through a fake http gateway in this process. */
+async function startWithFakeGateway(prefix: string, env: Record<string, string>) {
+  const fake = (gateway = await startFakeGateway({ secret: gatewaySecret }));
+  const dataDir = makeTempDir(prefix);
+  const server = await startServer({
+    dataDir,
+    env: { GATEWAY: 'http', GATEWAY_URL: fake.url, GATEWAY_SECRET: gatewaySecret, ADMIN_TOKEN: adminToken, ...env },
+  });
+  return { fake, dataDir, server };
+}
+
 /** The server started by bash with a file-size limit of `kilobytes` (SIGXFSZ ignored, so a write past it fails with EFBIG). */
 async function startWithFileSizeLimit(dataDir: string, kilobytes: number) {
   const port = await freePort();
@@ -86,20 +97,7 @@ describe('a full disk (SPEC §11: a 2xx means committed)', () => {
 
 describe('another program holding the write lock (SPEC §11: nothing freezes)', () => {
   it('for 15 s: /healthz and heartbeats stay under 300 ms, writes answer 503 with Retry-After, the run resumes and buys each order once', async () => {
-    const fake = (gateway = await startFakeGateway({ secret: gatewaySecret }));
-    const dataDir = makeTempDir('faults-lock-');
-    const server = await startServer({
-      dataDir,
-      env: {
-        GATEWAY: 'http',
-        GATEWAY_URL: fake.url,
-        GATEWAY_SECRET: gatewaySecret,
-        ADMIN_TOKEN: adminToken,
-        PURCHASE_DELAY_MS: '400',
-        HEARTBEAT_MS: '100',
-        GATEWAY_TIMEOUT_MS: '2000',
-      },
-    });
+    const { fake, dataDir, server } = await startWithFakeGateway('faults-lock-', { PURCHASE_DELAY_MS: '400', HEARTBEAT_MS: '100', GATEWAY_TIMEOUT_MS: '2000' });
     const api = apiClient(server.url, adminToken);
     const orders = Array.from({ length: 12 }, (_, i) => `LOCK-${i + 1}`);
     for (const [i, invoiceId] of orders.entries()) expect((await api.addOrder(invoiceId, 10, 500 + i)).status).toBe(201);
@@ -193,20 +191,7 @@ describe('another program holding the write lock (SPEC §11: nothing freezes)', 
 
 describe('SIGTERM with a purchase in flight longer than the old 10 s budget (SPEC §11)', () => {
   it('waits one gateway try, leaves the attempt for reconciliation, ends the run "Interrupted by shutdown", releases the lease, exits 0', async () => {
-    const fake = (gateway = await startFakeGateway({ secret: gatewaySecret }));
-    const dataDir = makeTempDir('faults-shutdown-');
-    const server = await startServer({
-      dataDir,
-      env: {
-        GATEWAY: 'http',
-        GATEWAY_URL: fake.url,
-        GATEWAY_SECRET: gatewaySecret,
-        ADMIN_TOKEN: adminToken,
-        PURCHASE_DELAY_MS: '0',
-        GATEWAY_TIMEOUT_MS: '11000',
-        GATEWAY_MAX_ATTEMPTS: '3',
-      },
-    });
+    const { fake, dataDir, server } = await startWithFakeGateway('faults-shutdown-', { PURCHASE_DELAY_MS: '0', GATEWAY_TIMEOUT_MS: '11000', GATEWAY_MAX_ATTEMPTS: '3' });
     const api = apiClient(server.url, adminToken);
     expect((await api.addOrder('SLOW-1', 10, 601)).status).toBe(201);
     expect((await api.addOrder('SLOW-2', 10, 602)).status).toBe(201);

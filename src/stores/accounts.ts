@@ -22,8 +22,9 @@ export function accountById(db: Db, id: string): AccountRow | undefined {
  * Inserts the account, or, when the platform's user is stored already, updates that row (same id):
  * one statement, so two admins adding the same account at once still get one row.
  */
-export function upsertAccountByUser(db: Db, row: AccountRow): AccountRow {
-  return db
+/** Inside a `write()` only (a RETURNING read outside a transaction loses a failed commit's error). */
+export function upsertAccountByUser(tx: Db, row: AccountRow): AccountRow {
+  return tx
     .insert(stockAccounts)
     .values(row)
     .onConflictDoUpdate({
@@ -53,8 +54,9 @@ export interface AccountChanges {
   updatedAt: number;
 }
 
-export function updateAccount(db: Db, id: string, changes: AccountChanges): AccountRow | undefined {
-  return db.update(stockAccounts).set(changes).where(eq(stockAccounts.id, id)).returning().get();
+/** Inside a `write()` only: a RETURNING read outside a transaction loses a failed commit's error. */
+export function updateAccount(tx: Db, id: string, changes: AccountChanges): AccountRow | undefined {
+  return tx.update(stockAccounts).set(changes).where(eq(stockAccounts.id, id)).returning().get();
 }
 
 export function deleteAccount(db: Db, id: string): boolean {

@@ -7,8 +7,8 @@ export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditRow = Omit<typeof auditLog.$inferInsert, 'id'>;
 
 /** Appends one entry; call it inside the `write()` that makes the change it records. */
-export function appendAudit(db: Db, entry: NewAuditRow): AuditRow {
-  return db.insert(auditLog).values(entry).returning().get();
+export function appendAudit(tx: Db, entry: NewAuditRow): AuditRow {
+  return tx.insert(auditLog).values(entry).returning().get();
 }
 
 /**

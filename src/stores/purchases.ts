@@ -134,8 +134,8 @@ export function reserveBalance(db: Db, accountId: string, price: number, now: nu
 }
 
 /** Gives a reserved price back; answers the account's new balance and status, if it still exists. */
-export function refundBalance(db: Db, accountId: string, price: number, now: number) {
-  return db
+export function refundBalance(tx: Db, accountId: string, price: number, now: number) {
+  return tx
     .update(stockAccounts)
     .set({ robux: sql`${stockAccounts.robux} + ${price}`, updatedAt: now })
     .where(eq(stockAccounts.id, accountId))
@@ -143,8 +143,9 @@ export function refundBalance(db: Db, accountId: string, price: number, now: num
     .get();
 }
 
-export function setAccountState(db: Db, accountId: string, state: { robux?: number; status?: 'active' | 'inactive' | 'invalid'; lastChecked?: number }, now: number) {
-  return db
+/** Inside a `write()` only, like every balance change here (their RETURNING reads lose a failed commit outside one). */
+export function setAccountState(tx: Db, accountId: string, state: { robux?: number; status?: 'active' | 'inactive' | 'invalid'; lastChecked?: number }, now: number) {
+  return tx
     .update(stockAccounts)
     .set({ ...state, updatedAt: now })
     .where(eq(stockAccounts.id, accountId))

@@ -26,8 +26,9 @@ export function pendingOrderRow(order: OrderFields, at: number): NewTransactionR
 }
 
 /** Records the order unless its invoice is stored already; answers the new row, or undefined. */
-export function insertTransactionOnce(db: Db, row: NewTransactionRow): TransactionRow | undefined {
-  return db.insert(transactions).values(row).onConflictDoNothing({ target: transactions.invoiceId }).returning().get();
+/** Inside a `write()` only (a RETURNING read outside a transaction loses a failed commit's error). */
+export function insertTransactionOnce(tx: Db, row: NewTransactionRow): TransactionRow | undefined {
+  return tx.insert(transactions).values(row).onConflictDoNothing({ target: transactions.invoiceId }).returning().get();
 }
 
 export function transactionByInvoice(db: Db, invoiceId: string): TransactionRow | undefined {
