@@ -1,15 +1,13 @@
 // `autopurchase watch | run` as a real process against a real server process (SPEC §9).
-import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyRun, foldEvents } from '../src/domain/fold.js';
 import type { RunEvent, RunSnapshot } from '../src/domain/run.js';
+import { callApi, runCli } from './support/cli-process.js';
 import { startFakeGateway, type FakeGateway } from './support/fake-gateway-server.js';
 import { cleanUp, freePort, makeTempDir, startServer, type ServerProcess } from './support/server-process.js';
 
 const token = 'cli-test-token-0123456789';
-const repoRoot = resolve(import.meta.dirname, '..');
 let gateways: FakeGateway[] = [];
 let proxies: net.Server[] = [];
 
@@ -21,35 +19,8 @@ afterEach(async () => {
   proxies = [];
 });
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ADMIN_TOKEN: '', AUTOPURCHASE_URL: '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`cli timed out\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
-
-async function api(server: ServerProcess, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json().catch(() => undefined)) as any };
-}
+const cli = runCli;
+const api = (server: ServerProcess, method: string, path: string, body?: unknown) => callApi(server, token, method, path, body);
 
 /** Folds the --json lines: the snapshot line, then one line per event. */
 function foldJsonLines(stdout: string): { snapshot: RunSnapshot; seqs: number[] } {

@@ -117,7 +117,8 @@ function unauthorized(): AppError {
   });
 }
 
-async function sha256Hex(text: string): Promise<string> {
+/** Hex SHA-256 of a secret: what is kept or keyed on instead of the secret itself. */
+export async function sha256Hex(text: string): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))));
 }
 

@@ -1,5 +1,6 @@
 // How many progress streams each credential holds open (SPEC §11): at most `max`, so one client
 // cannot hold every socket. Counts are keyed by a SHA-256 of the credential, never the secret.
+import { sha256Hex } from '../http/admin-auth.js';
 export interface StreamQuota {
   /**
    * Takes a slot for one more stream of `credential`: the function that gives it back (calling it
@@ -10,18 +11,11 @@ export interface StreamQuota {
   held(credential: string): Promise<number>;
 }
 
-const encoder = new TextEncoder();
-
-async function keyOf(credential: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(credential)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
 export function createStreamQuota(max: number): StreamQuota {
   const open = new Map<string, number>();
   return {
     async take(credential) {
-      const key = await keyOf(credential);
+      const key = await sha256Hex(credential);
       const count = open.get(key) ?? 0;
       if (count >= max) return undefined;
       open.set(key, count + 1);
@@ -35,7 +29,7 @@ export function createStreamQuota(max: number): StreamQuota {
       };
     },
     async held(credential) {
-      return open.get(await keyOf(credential)) ?? 0;
+      return open.get(await sha256Hex(credential)) ?? 0;
     },
   };
 }
