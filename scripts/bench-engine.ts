@@ -9,7 +9,7 @@ import { systemClock } from '../src/clock.js';
 import { openDatabase } from '../src/db/open.js';
 import { createCredentialCipher, generateCredentialKey } from '../src/domain/credential-cipher.js';
 import { createAutoPurchase } from '../src/engine/auto-purchase.js';
-import { runSnapshot } from '../src/engine/run-store.js';
+import { runSnapshot } from '../src/stores/run-events.js';
 import { createSandboxGateway } from '../src/gateway/sandbox.js';
 import { createLogger } from '../src/logger.js';
 import { upsertAccountByUser } from '../src/stores/accounts.js';

@@ -9,7 +9,7 @@ import type { CredentialCipher } from './domain/credential-cipher.js';
 import type { Gateway } from './gateway/gateway.js';
 import { createAdminAuth, requireAdmin } from './http/admin-auth.js';
 import { createLoginThrottle } from './http/login-throttle.js';
-import { AppError } from './http/app-error.js';
+import { AppError } from './domain/app-error.js';
 import { compressJson } from './http/compress-json.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';

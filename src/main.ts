@@ -22,6 +22,7 @@ import { seedDemoOrders } from './services/demo-orders.js';
 import { createRunHub } from './stream/run-hub.js';
 import { startCleanupJob } from './jobs/cleanup.js';
 import { createRunWebhook } from './jobs/run-webhook.js';
+import { errorText } from './domain/error-text.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const parsed = parseConfig(env);
@@ -114,7 +115,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       .then(({ endedRuns, reconciled }) => {
         if (endedRuns || reconciled) logger.info(`recovered: ${endedRuns} interrupted runs ended, ${reconciled} purchases reconciled`);
       })
-      .catch((error: unknown) => logger.error(`recovery failed: ${error instanceof Error ? error.message : String(error)}`));
+      .catch((error: unknown) => logger.error(`recovery failed: ${errorText(error)}`));
   });
   // serve() made a plain node:http server (no serverOptions for https or http2 were given).
   applyServerLimits(server as Server, { maxConnections: config.maxConnections, logger });
@@ -125,7 +126,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 
   // A run whose process died while this one runs (a sibling on the same file) is ended here too.
   const sweep = setInterval(() => {
-    engine.recover().catch((error: unknown) => logger.error(`recovery sweep failed: ${error instanceof Error ? error.message : String(error)}`));
+    engine.recover().catch((error: unknown) => logger.error(`recovery sweep failed: ${errorText(error)}`));
   }, 15_000);
   sweep.unref();
 
@@ -168,4 +169,4 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-main().catch((error: unknown) => fail(`failed to start: ${error instanceof Error ? error.message : String(error)}`));
+main().catch((error: unknown) => fail(`failed to start: ${errorText(error)}`));

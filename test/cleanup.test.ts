@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { write } from '../src/db/write.js';
-import { appendEvents, insertRun } from '../src/engine/run-store.js';
+import { appendEvents } from '../src/stores/run-events.js';
+import { insertRun } from '../src/stores/runs.js';
 import { runCleanup, startCleanupJob } from '../src/jobs/cleanup.js';
 import { addAccount, addOrder, eventsOf, gamepass, snapshotOf } from './support/run-fixtures.js';
 import { buildTestApp, testToken, type TestApp } from './support/test-app.js';

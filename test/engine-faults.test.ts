@@ -7,7 +7,7 @@ import { lastWriteFault } from '../src/db/write.js';
 import { emptyRun, foldEvents } from '../src/domain/fold.js';
 import { createAutoPurchase, endedByAnotherProcess, interruptedByShutdown } from '../src/engine/auto-purchase.js';
 import { attemptWindowMs } from '../src/engine/reconcile.js';
-import { headerOf, runRow } from '../src/engine/run-store.js';
+import { headerOf, runRow } from '../src/stores/runs.js';
 import { GatewayTransientError } from '../src/gateway/gateway.js';
 import { addAccount, addOrder, dbAccount, dbTransaction, eventsOf, gamepass, snapshotOf, stepsOf } from './support/run-fixtures.js';
 import { buildTestApp, type TestApp } from './support/test-app.js';

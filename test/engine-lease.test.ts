@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runLease } from '../src/db/schema.js';
 import { createAutoPurchase } from '../src/engine/auto-purchase.js';
 import { emptyRun, foldEvents } from '../src/domain/fold.js';
-import { appendEvents, headerOf, insertRun, runRow } from '../src/engine/run-store.js';
+import { appendEvents } from '../src/stores/run-events.js';
+import { headerOf, insertRun, runRow } from '../src/stores/runs.js';
 import { addAccount, addOrder, dbAccount, dbTransaction, eventsOf, gamepass, snapshotOf, stepsOf } from './support/run-fixtures.js';
 import { buildTestApp, type TestApp } from './support/test-app.js';
 

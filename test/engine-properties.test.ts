@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emptyRun, foldEvents } from '../src/domain/fold.js';
 import { refusalCodes } from '../src/gateway/gateway.js';
-import { headerOf, runEventsAfter, runRow, runSnapshot } from '../src/engine/run-store.js';
+import { runEventsAfter, runSnapshot } from '../src/stores/run-events.js';
+import { headerOf, runRow } from '../src/stores/runs.js';
 import { buildTestApp } from './support/test-app.js';
 
 const order = fc.record({

@@ -1,7 +1,7 @@
 // The run walk of SPEC §3, word for word, through the API and the sandbox gateway.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyRun, foldEvents } from '../src/domain/fold.js';
-import { headerOf, runRow } from '../src/engine/run-store.js';
+import { headerOf, runRow } from '../src/stores/runs.js';
 import { GatewayTransientError } from '../src/gateway/gateway.js';
 import { addAccount, addOrder, dbAccount, dbTransaction, eventsOf, gamepass, snapshotOf, stepsOf } from './support/run-fixtures.js';
 import { buildTestApp, type TestApp } from './support/test-app.js';

@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { openDatabase } from '../src/db/open.js';
 import { write } from '../src/db/write.js';
 import type { RunTransaction } from '../src/domain/run.js';
-import { appendEvents, insertRun, runSnapshot } from '../src/engine/run-store.js';
+import { appendEvents, runSnapshot } from '../src/stores/run-events.js';
+import { insertRun } from '../src/stores/runs.js';
 import { runCleanup } from '../src/jobs/cleanup.js';
 import { createSnapshotCache } from '../src/stream/snapshot-cache.js';
 import { insertTransactionOnce, pendingOrderRow } from '../src/stores/transactions.js';
@@ -18,8 +19,8 @@ import { adminApi, openNeverReadingSocket } from './support/sse-clients.js';
 import { buildTestApp, testToken, type TestApp } from './support/test-app.js';
 
 // Every snapshot read goes through this spy, to count how often a run is assembled and encoded.
-vi.mock('../src/engine/run-store.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../src/engine/run-store.js')>();
+vi.mock('../src/stores/run-events.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/stores/run-events.js')>();
   return { ...actual, runSnapshot: vi.fn(actual.runSnapshot) };
 });
 

@@ -1,6 +1,7 @@
 // The hub and one connection, in process: coalesced wakes, the shared window, the stall cut.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendEvents, insertRun } from '../src/engine/run-store.js';
+import { appendEvents } from '../src/stores/run-events.js';
+import { insertRun } from '../src/stores/runs.js';
 import { createRunHub } from '../src/stream/run-hub.js';
 import { openRunStream } from '../src/stream/run-stream.js';
 import { createStreamTicker } from '../src/stream/stream-ticker.js';

@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/open.js';
-import { appendEvents, insertRun } from '../src/engine/run-store.js';
+import { appendEvents } from '../src/stores/run-events.js';
+import { insertRun } from '../src/stores/runs.js';
 import { createLogger } from '../src/logger.js';
 import { createRunHub } from '../src/stream/run-hub.js';
 import { cleanUp, makeTempDir, startServer } from './support/server-process.js';

@@ -26,6 +26,7 @@ import {
 import { buildTestApp, testToken, type TestApp } from './support/test-app.js';
 import { startFakeGateway, type FakeGateway } from './support/fake-gateway-server.js';
 import { startGateProxy, type GateProxy } from './support/gate-proxy.js';
+import { errorText } from '../src/domain/error-text.js';
 
 const token = 'stream-test-admin-token-0123456789';
 const gatewaySecret = 'stream-test-gateway-secret';
@@ -649,7 +650,7 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<{
       text += decoder.decode(chunk.value, { stream: true });
     }
   } catch (error) {
-    return { text, error: error instanceof Error ? error.message : String(error) };
+    return { text, error: errorText(error) };
   }
 }
 

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { escapeControl } from '../domain/escape-control.js';
 import { watchRun } from './watch.js';
+import { errorText } from '../domain/error-text.js';
 
 const usage = `usage:
   autopurchase serve                       start the server (what npm start runs)
@@ -28,7 +29,7 @@ export async function cli(argv: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    console.error(`autopurchase: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    console.error(`autopurchase: ${errorText(error)}\n${usage}`);
     return 2;
   }
   const [command, ...rest] = parsed.positionals;
@@ -79,7 +80,7 @@ async function startRun(url: string, token: string, account: string | undefined)
     if (res.status !== 202 || !body.sessionId) return { error: `the server answered HTTP ${res.status}: ${body.error?.message ?? 'no run started'}` };
     return { sessionId: body.sessionId };
   } catch (error) {
-    return { error: `cannot reach ${url}: ${error instanceof Error ? error.message : String(error)}` };
+    return { error: `cannot reach ${url}: ${errorText(error)}` };
   }
 }
 

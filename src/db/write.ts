@@ -1,7 +1,7 @@
 // Writes that tell the truth (SPEC §11). Each commits through an explicit IMMEDIATE transaction, so
 // a failed COMMIT (disk full, I/O error) throws instead of being lost on a statement reset, and a
 // lock held by another process costs the event loop one short busy wait, not ten seconds.
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../domain/app-error.js';
 import type { Db } from './types.js';
 
 export type StorageFault = 'busy' | 'full' | 'io';

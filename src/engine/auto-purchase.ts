@@ -8,7 +8,7 @@ import { write, writeRetrying } from '../db/write.js';
 import type { CredentialCipher } from '../domain/credential-cipher.js';
 import type { RunEventBody } from '../domain/run.js';
 import type { Gateway } from '../gateway/gateway.js';
-import { AppError, notFound } from '../http/app-error.js';
+import { AppError, notFound } from '../domain/app-error.js';
 import type { Logger } from '../logger.js';
 import { accountById } from '../stores/accounts.js';
 import * as purchases from '../stores/purchases.js';
@@ -16,8 +16,10 @@ import { transactionById } from '../stores/transactions.js';
 import { currentLease, dropLease, isDead, renewLease, requestRerun, takeLease, type HolderAlive, type Lease } from './lease.js';
 import type { CallPolicy } from './purchase-call.js';
 import { reconcileTransaction, unknownError } from './reconcile.js';
-import { appendEvents, insertRun, runOverview, runRow } from './run-store.js';
+import { appendEvents } from '../stores/run-events.js';
+import { insertRun, runOverview, runRow } from '../stores/runs.js';
 import { steps, walkRun } from './run-walk.js';
+import { errorText } from '../domain/error-text.js';
 
 export interface EngineOptions {
   purchaseDelayMs: number;
@@ -75,7 +77,7 @@ export function createAutoPurchase(deps: EngineDeps) {
     try {
       deps.onAppend?.(sessionId, seq);
     } catch (error) {
-      logger.error(`append listener failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(`append listener failed: ${errorText(error)}`);
     }
   };
   /** Appends made inside a transaction, announced once it has committed. */
@@ -146,7 +148,7 @@ export function createAutoPurchase(deps: EngineDeps) {
       try {
         write(db, (tx) => renewLease(tx, { sessionId, holder, expiresAt: clock.now() + leaseMs }));
       } catch (error) {
-        logger.warn(`run ${sessionId}: lease renewal failed: ${error instanceof Error ? error.message : String(error)}`);
+        logger.warn(`run ${sessionId}: lease renewal failed: ${errorText(error)}`);
       }
     }, Math.max(50, Math.floor(leaseMs / 3)));
     const walk = new Promise<void>((resolve) => setTimeout(resolve, 0))
@@ -168,7 +170,7 @@ export function createAutoPurchase(deps: EngineDeps) {
           { sessionId, holder, orphans },
         ),
       )
-      .catch((error: unknown) => logger.error(`run ${sessionId}: walk crashed: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) => logger.error(`run ${sessionId}: walk crashed: ${errorText(error)}`))
       .finally(() => {
         clearInterval(renewal);
         walks.delete(sessionId);
@@ -176,7 +178,7 @@ export function createAutoPurchase(deps: EngineDeps) {
           const row = runRow(db, sessionId);
           if (row && row.status !== 'running') deps.onRunEnd?.(runOverview(row));
         } catch (error) {
-          logger.warn(`run ${sessionId}: end listener failed: ${error instanceof Error ? error.message : String(error)}`);
+          logger.warn(`run ${sessionId}: end listener failed: ${errorText(error)}`);
         }
       });
     walks.set(sessionId, walk);
@@ -329,7 +331,3 @@ export function createAutoPurchase(deps: EngineDeps) {
   }
 }
 
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -1,6 +1,7 @@
 // The run lease: one row in SQLite naming the process that walks the active run. Being a row, not
 // an in-memory flag, it holds across processes sharing the database file.
 import { and, eq, sql } from 'drizzle-orm';
+import { value } from '../db/placeholder.js';
 import { preparedFor } from '../db/prepared.js';
 import { runLease } from '../db/schema.js';
 import type { Db } from '../db/types.js';
@@ -30,7 +31,6 @@ export function takeLease(tx: Db, lease: { sessionId: string; holder: string; ex
     .run();
 }
 
-const value = (name: string) => sql`${sql.placeholder(name)}`;
 const renewal = preparedFor((db) =>
   db
     .update(runLease)

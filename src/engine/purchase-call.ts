@@ -1,6 +1,7 @@
 // One purchase through the gateway, under one idempotency key: a per-request timeout, transient
 // failures retried with exponential backoff and full jitter, RATE_LIMITED waits its Retry-After.
 import { GatewayTransientError, type BuyRequest, type BuyResult, type Gateway } from '../gateway/gateway.js';
+import { errorText } from '../domain/error-text.js';
 
 export interface CallPolicy {
   timeoutMs: number;
@@ -44,7 +45,7 @@ export async function buyWithRetries(gateway: Gateway, request: BuyRequest, poli
     } catch (error) {
       if (!isTransient(error)) return { kind: 'error', error, attempts: attempt, mayHaveBought: unanswered };
       unanswered = true;
-      lastError = error instanceof Error ? error.message : String(error);
+      lastError = errorText(error);
       if (policy.isStopping?.()) return { kind: 'no-answer', attempts: attempt, lastError };
       if (attempt < policy.maxAttempts) await policy.sleep(backoff(attempt, policy));
     }

@@ -9,6 +9,7 @@ import type { Gateway, PurchaseLookup } from '../gateway/gateway.js';
 import type { Logger } from '../logger.js';
 import { latestAttemptFor, moveTransaction, settleAttempt, settlePurchase } from '../stores/purchases.js';
 import type { CallPolicy } from './purchase-call.js';
+import { errorText } from '../domain/error-text.js';
 
 export interface ReconcileDeps {
   db: Db;
@@ -55,7 +56,7 @@ export async function reconcileTransaction(
     try {
       answer = await deps.gateway.lookupPurchase(attempt.idempotencyKey, { signal: AbortSignal.timeout(deps.gatewayTimeoutMs) });
     } catch (error) {
-      deps.logger.warn(`reconcile: no answer for transaction ${transactionId}: ${error instanceof Error ? error.message : String(error)}`);
+      deps.logger.warn(`reconcile: no answer for transaction ${transactionId}: ${errorText(error)}`);
       answer = 'unknown';
     }
   }

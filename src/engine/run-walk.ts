@@ -16,7 +16,8 @@ import type { ChoosableAccount } from '../stores/purchases.js';
 import { releaseLease, renewLease, takeRerun } from './lease.js';
 import { buyWithRetries, type CallPolicy } from './purchase-call.js';
 import { reconcileTransaction, unknownError } from './reconcile.js';
-import { appendEvents, runTransactionList } from './run-store.js';
+import { appendEvents, runTransactionList } from '../stores/run-events.js';
+import { errorText } from '../domain/error-text.js';
 
 export const steps = {
   initializing: 'Initializing auto-purchase...',
@@ -257,7 +258,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
       logger.warn(`run ${sessionId}: lease lost to another process; this walk stops`);
       return;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     if (!(error instanceof Interrupted)) logger.error(`run ${sessionId} failed: ${message}`);
     try {
       await commit((now, events) => {
@@ -267,7 +268,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
       });
     } catch (endError) {
       // The database itself is failing: the lease expires and the next trigger or start-up ends the run.
-      logger.error(`run ${sessionId}: could not record its end: ${endError instanceof Error ? endError.message : String(endError)}`);
+      logger.error(`run ${sessionId}: could not record its end: ${errorText(endError)}`);
     }
   }
 
@@ -464,7 +465,7 @@ export async function walkRun(deps: WalkDeps, target: WalkTarget): Promise<void>
 
   /** The purchase was certainly not made: the attempt failed, the price goes back, the order waits. Then the run ends failed. */
   async function notSent(claim: Claim, pick: NonNullable<Pick>, error: unknown): Promise<never> {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     await commit((now, events) => {
       purchases.settleAttempt(db, pick.idempotencyKey, 'failed', `Not sent: ${message}`, now);
       purchases.refundBalance(db, pick.account.id, claim.gamepass.price, now);

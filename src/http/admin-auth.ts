@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
 import { StorageError, write } from '../db/write.js';
 import { deleteSession, insertSession, sessionByIdHash, sessionExpired, sessionLifetimeMs, touchSession } from '../stores/sessions.js';
-import { AppError } from './app-error.js';
+import { AppError } from '../domain/app-error.js';
 import { assertOwnOrigin, changesState } from './same-origin.js';
 
 export const sessionCookieName = 'ap_session';

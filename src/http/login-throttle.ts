@@ -2,7 +2,7 @@
 // is refused (429 with Retry-After) until the window ends. In memory and bounded: at most
 // `maxAddresses` are remembered, the oldest forgotten first, so a flood of addresses costs memory
 // it cannot grow beyond.
-import { AppError } from './app-error.js';
+import { AppError } from '../domain/app-error.js';
 
 export interface LoginThrottleOptions {
   now: () => number;

@@ -1,9 +1,6 @@
-// Cursor paging shared by the list endpoints: `limit` (1..100) and an opaque `cursor`.
+// The `limit` query parameter of the list endpoints (1..100); the cursor codec is src/domain/paging.ts.
 import * as v from 'valibot';
-import { badRequest } from './app-error.js';
-
-export const maxPageSize = 100;
-export const defaultPageSize = 50;
+import { defaultPageSize, maxPageSize } from '../domain/paging.js';
 
 export const limitSchema = v.optional(
   v.pipe(
@@ -16,33 +13,3 @@ export const limitSchema = v.optional(
   ),
   String(defaultPageSize),
 );
-
-export function encodeCursor(position: readonly (string | number)[]): string {
-  return btoa(JSON.stringify(position)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-/** The cursor's position, or a 400 for a cursor we did not hand out. */
-export function decodeCursor(cursor: string, shape: readonly ('string' | 'number')[]): (string | number)[] {
-  try {
-    const text = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
-    const position: unknown = JSON.parse(text);
-    if (
-      Array.isArray(position) &&
-      position.length === shape.length &&
-      position.every((item, i) => typeof item === shape[i])
-    ) {
-      return position as (string | number)[];
-    }
-  } catch {
-    // fall through to the 400 below
-  }
-  throw badRequest('invalid_cursor', 'The cursor is not one this server handed out');
-}
-
-/** Cuts one extra row off a page fetched with `limit + 1`, and gives the next cursor if any. */
-export function pageOf<T>(rows: T[], limit: number, positionOf: (row: T) => (string | number)[]) {
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  const last = items[items.length - 1];
-  return { items, nextCursor: more && last ? encodeCursor(positionOf(last)) : undefined };
-}

@@ -2,7 +2,7 @@
 // can act on: 415 not JSON, 400 malformed / unknown field / wrong type.
 import type { Context } from 'hono';
 import * as v from 'valibot';
-import { AppError, badRequest } from './app-error.js';
+import { AppError, badRequest } from '../domain/app-error.js';
 
 export async function readJson<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
   if (!isJsonMediaType(c.req.header('content-type') ?? '')) {

@@ -1,6 +1,6 @@
 // Registers one path's handlers by method, and answers any other method with 405 and `Allow`.
 import type { Handler, Hono } from 'hono';
-import { AppError } from './app-error.js';
+import { AppError } from '../domain/app-error.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -1,7 +1,7 @@
 // A state-changing request authenticated by the session cookie must come from the app's own pages
 // (SPEC §11): SameSite=Strict does not stop a page of the same site on another port.
 import type { Context } from 'hono';
-import { AppError } from './app-error.js';
+import { AppError } from '../domain/app-error.js';
 
 const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

@@ -13,6 +13,7 @@ import type { Db } from '../db/types.js';
 import { writeRetrying, type RetryPolicy } from '../db/write.js';
 import type { Logger } from '../logger.js';
 import { deleteExpiredSessions } from '../stores/sessions.js';
+import { errorText } from '../domain/error-text.js';
 
 export interface RetentionPolicy {
   progressRetentionMs: number;
@@ -198,7 +199,7 @@ export function startCleanupJob(deps: {
       });
       if (removed.events || removed.runs) deps.logger.info(`cleanup: deleted ${removed.events} stream events and ${removed.runs} runs`);
     } catch (error) {
-      if (!stopped) deps.logger.error(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!stopped) deps.logger.error(`cleanup failed: ${errorText(error)}`);
     } finally {
       working = false;
     }

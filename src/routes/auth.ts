@@ -3,7 +3,7 @@
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as v from 'valibot';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../domain/app-error.js';
 import { sessionCookieName, type AdminAuth } from '../http/admin-auth.js';
 import type { LoginThrottle } from '../http/login-throttle.js';
 import { readJson } from '../http/read-json.js';

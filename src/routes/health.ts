@@ -5,6 +5,7 @@ import type { Db } from '../db/types.js';
 import { resource } from '../http/resource.js';
 import type { Logger } from '../logger.js';
 import { checkDatabase } from '../services/health.js';
+import { errorText } from '../domain/error-text.js';
 
 export function healthRoutes(app: Hono, db: Db, logger: Logger, clock: Clock): void {
   resource(app, '/healthz', {
@@ -12,7 +13,7 @@ export function healthRoutes(app: Hono, db: Db, logger: Logger, clock: Clock): v
       try {
         checkDatabase(db, clock.now());
       } catch (error) {
-        logger.error(`health check: database unusable: ${error instanceof Error ? error.message : String(error)}`);
+        logger.error(`health check: database unusable: ${errorText(error)}`);
         throw error;
       }
       return c.json({ ok: true });

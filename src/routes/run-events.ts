@@ -2,9 +2,10 @@
 import type { Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Db } from '../db/types.js';
-import { runEventsAfter, runRow } from '../engine/run-store.js';
+import { runEventsAfter } from '../stores/run-events.js';
+import { runRow } from '../stores/runs.js';
 import { sessionCookieName } from '../http/admin-auth.js';
-import { AppError, badRequest, notFound } from '../http/app-error.js';
+import { AppError, badRequest, notFound } from '../domain/app-error.js';
 import { resource } from '../http/resource.js';
 import type { Logger } from '../logger.js';
 import { sseHeaders } from '../stream/frames.js';

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import * as v from 'valibot';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
-import { badRequest } from '../http/app-error.js';
+import { badRequest } from '../domain/app-error.js';
 import { checked } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 import { shopStats } from '../stores/stats.js';

@@ -5,7 +5,7 @@ import { presentAccount } from '../http/present.js';
 import { readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 import type { AutoPurchase } from '../engine/auto-purchase.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../domain/app-error.js';
 import type { AccountService } from '../services/accounts.js';
 
 const credential = v.pipe(

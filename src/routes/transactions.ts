@@ -7,7 +7,7 @@ import { presentTransaction } from '../http/present.js';
 import { checked, jsonObject, readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 import type { AutoPurchase } from '../engine/auto-purchase.js';
-import { notFound } from '../http/app-error.js';
+import { notFound } from '../domain/app-error.js';
 import type { OrderService } from '../services/orders.js';
 import { resolveOutcomes } from '../services/resolve.js';
 import { isoTime } from '../clock.js';

@@ -1,5 +1,5 @@
 // Stock accounts: every credential is verified with the gateway before it is stored, encrypted.
-import { AppError, notFound } from '../http/app-error.js';
+import { AppError, notFound } from '../domain/app-error.js';
 import type { Clock } from '../clock.js';
 import type { AccountStatus } from '../db/schema.js';
 import type { Db } from '../db/types.js';
@@ -8,6 +8,7 @@ import { GatewayTransientError, type Gateway, type VerifyResult } from '../gatew
 import { write } from '../db/write.js';
 import * as store from '../stores/accounts.js';
 import { storeGatewayBalance } from '../stores/purchases.js';
+import { errorText } from '../domain/error-text.js';
 
 export interface AccountServiceDeps {
   db: Db;
@@ -31,7 +32,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       }
       // A gateway that refuses us (a wrong GATEWAY_SECRET, say) is the server's problem, not the
       // caller's; its message names the path and status, never the credential.
-      throw new AppError(502, 'gateway_error', `The purchase gateway failed: ${error instanceof Error ? error.message : String(error)}. Nothing was changed.`);
+      throw new AppError(502, 'gateway_error', `The purchase gateway failed: ${errorText(error)}. Nothing was changed.`);
     }
   }
 

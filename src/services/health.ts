@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { healthProbe } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 import { lastWriteFault, StorageError, write } from '../db/write.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../domain/app-error.js';
 
 /** What the probe writes: more than any one order or purchase commit, so passing it means room for those. */
 const probeBytes = 64 * 1024;

@@ -2,7 +2,7 @@
 import type { Clock } from '../clock.js';
 import type { TransactionStatus } from '../db/schema.js';
 import type { Db } from '../db/types.js';
-import { decodeCursor, pageOf } from '../http/paging.js';
+import { decodeCursor, pageOf } from '../domain/paging.js';
 import { write } from '../db/write.js';
 import * as store from '../stores/transactions.js';
 import { resolutionsOf, resolveUnknownOrder, type Resolution } from './resolve.js';

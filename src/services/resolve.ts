@@ -4,7 +4,7 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
 import { write } from '../db/write.js';
-import { AppError, notFound } from '../http/app-error.js';
+import { AppError, notFound } from '../domain/app-error.js';
 import { appendAudit, latestAuditByTarget, type AuditRow } from '../stores/audit.js';
 import { latestAttemptFor, moveTransaction, settlePurchase } from '../stores/purchases.js';
 import { transactionById, type TransactionRow } from '../stores/transactions.js';

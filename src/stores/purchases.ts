@@ -3,14 +3,13 @@
 // Hot-path statements are prepared once per database handle: pass the root handle, also inside
 // a transaction.
 import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { value } from '../db/placeholder.js';
 import { preparedFor } from '../db/prepared.js';
 import { purchaseAttempts, stockAccounts, transactions, type AttemptOutcome, type TransactionStatus } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 
 export type AttemptRow = typeof purchaseAttempts.$inferSelect;
 
-/** A placeholder where drizzle wants a value (a SET list). */
-const value = (name: string) => sql`${sql.placeholder(name)}`;
 
 const statements = preparedFor((db) => ({
   accounts: db

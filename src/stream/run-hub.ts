@@ -8,6 +8,7 @@ import { runEvents } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import { concatFrames, eventFrame } from './frames.js';
+import { errorText } from '../domain/error-text.js';
 
 export interface HubOptions {
   /** How often another process's appends are looked for (SPEC: live within 250 ms). */
@@ -130,7 +131,7 @@ export function createRunHub(db: Db, logger: Logger, options: HubOptions = {}) {
           if (rows.length < batchRows) break;
         }
       } catch (error) {
-        logger.error(`stream: reading run ${sessionId} failed: ${error instanceof Error ? error.message : String(error)}`);
+        logger.error(`stream: reading run ${sessionId} failed: ${errorText(error)}`);
       }
       for (const listener of [...feed.listeners]) listener.wake();
     }
@@ -157,7 +158,7 @@ export function createRunHub(db: Db, logger: Logger, options: HubOptions = {}) {
       }
       if (dirty.size) scheduleFlush();
     } catch (error) {
-      logger.warn(`stream: data_version watch failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.warn(`stream: data_version watch failed: ${errorText(error)}`);
     }
   };
 

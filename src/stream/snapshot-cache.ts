@@ -3,7 +3,8 @@
 // dashboard polling in many tabs) costs one read and one serialisation of a run that may weigh
 // megabytes, and one compression. The most recent few are kept, bounded in count and bytes.
 import type { Db } from '../db/types.js';
-import { runRow, runSnapshot } from '../engine/run-store.js';
+import { runSnapshot } from '../stores/run-events.js';
+import { runRow } from '../stores/runs.js';
 import { eventFrameAround } from './frames.js';
 
 export interface EncodedSnapshot {

@@ -20,6 +20,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { errorText } from '../../src/domain/error-text.js';
 
 export const DEFAULT_SECRET = 'test-secret';
 
@@ -416,7 +417,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       }
       return send(res, 404, { error: 'unknown control path' });
     } catch (error) {
-      return send(res, 400, { error: error instanceof Error ? error.message : String(error) });
+      return send(res, 400, { error: errorText(error) });
     }
   }
 

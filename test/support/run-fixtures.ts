@@ -1,5 +1,5 @@
 // Small factories for engine tests: orders, accounts, and reading a run back.
-import { runEventsAfter, runSnapshot } from '../../src/engine/run-store.js';
+import { runEventsAfter, runSnapshot } from '../../src/stores/run-events.js';
 import type { TestApp } from './test-app.js';
 
 let nextGamepass = 1;

@@ -4,6 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { applyEvent, indexOf } from '../../src/domain/fold.js';
 import type { RunEventBody, RunSnapshot } from '../../src/domain/run.js';
+import { errorText } from '../../src/domain/error-text.js';
 
 // ---------------------------------------------------------------------------------------------
 // The parser (the EventSource spec's "interpreting an event stream", without the BOM dance)
@@ -255,7 +256,7 @@ export async function readStream(url: string, options: ReadOptions): Promise<Str
     return result;
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : error;
-    const message = reason instanceof Error ? reason.message : String(reason);
+    const message = errorText(reason);
     const partial = new Error(`${url}: ${message}; received ${result.events.length} events (last id ${result.events.at(-1)?.id})`);
     (partial as Error & { partial?: StreamRead }).partial = result;
     throw partial;

@@ -1,31 +1,16 @@
-// A run's rows: every event appended here also updates the normalized state it describes, in the
+// A run's events: every event appended here also updates the run's rows it describes, in the
 // caller's SQLite transaction, so the assembled snapshot is always the fold of the stored events.
-import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { value } from '../db/placeholder.js';
 import { preparedFor } from '../db/prepared.js';
 import { isoTime } from '../clock.js';
 import { runAccounts, runEvents, runs, runTransactions } from '../db/schema.js';
 import type { Db } from '../db/types.js';
-import type { RunEvent, RunEventBody, RunHeader, RunSnapshot, RunStatus, RunSummary, RunTransaction } from '../domain/run.js';
+import type { RunEvent, RunEventBody, RunSnapshot, RunTransaction } from '../domain/run.js';
+import { runOverview, runRow } from './runs.js';
 
 const insertChunk = 500;
 
-export function insertRun(tx: Db, header: { sessionId: string; triggeredBy?: { stockAccountId: string; stockAccountName: string }; now: number }) {
-  tx.insert(runs)
-    .values({
-      sessionId: header.sessionId,
-      status: 'running',
-      currentStep: '',
-      triggeredByAccountId: header.triggeredBy?.stockAccountId ?? null,
-      triggeredByAccountName: header.triggeredBy?.stockAccountName ?? null,
-      startTime: header.now,
-      createdAt: header.now,
-    })
-    .run();
-}
-
-const value = (name: string) => sql`${sql.placeholder(name)}`;
-
-/** The statements an append runs, once per database handle. */
 const writer = preparedFor((db) => ({
   lastSeq: db.select({ lastSeq: runs.lastSeq }).from(runs).where(eq(runs.sessionId, value('sessionId'))).prepare(),
   setLastSeq: db.update(runs).set({ lastSeq: value('seq') }).where(eq(runs.sessionId, value('sessionId'))).prepare(),
@@ -131,47 +116,7 @@ function applyToRows(db: Db, sessionId: string, event: RunEventBody): void {
   }
 }
 
-type RunRow = typeof runs.$inferSelect;
-
-export function headerOf(row: RunRow): RunHeader {
-  return {
-    sessionId: row.sessionId,
-    ...(row.triggeredByAccountId
-      ? { triggeredBy: { stockAccountId: row.triggeredByAccountId, stockAccountName: row.triggeredByAccountName ?? '' } }
-      : {}),
-    startTime: isoTime(row.startTime),
-    createdAt: isoTime(row.createdAt),
-  };
-}
-
-function summaryOf(row: RunRow): RunSummary {
-  return {
-    totalTransactions: row.totalTransactions,
-    processedCount: row.processedCount,
-    skippedCount: row.skippedCount,
-    failedCount: row.failedCount,
-    unknownCount: row.unknownCount,
-  };
-}
-
-/** The run without its lists: what the history shows. */
-export function runOverview(row: RunRow) {
-  const header = headerOf(row);
-  return {
-    sessionId: row.sessionId,
-    status: row.status,
-    currentStep: row.currentStep,
-    ...(header.triggeredBy ? { triggeredBy: header.triggeredBy } : {}),
-    summary: summaryOf(row),
-    startTime: header.startTime,
-    ...(row.endTime != null ? { endTime: isoTime(row.endTime) } : {}),
-    ...(row.error != null ? { error: row.error } : {}),
-    createdAt: header.createdAt,
-  };
-}
-
 const reader = preparedFor((db) => ({
-  run: db.select().from(runs).where(eq(runs.sessionId, value('sessionId'))).prepare(),
   eventsAfter: db
     .select()
     .from(runEvents)
@@ -180,10 +125,6 @@ const reader = preparedFor((db) => ({
     .limit(sql.placeholder('limit'))
     .prepare(),
 }));
-
-export function runRow(db: Db, sessionId: string): RunRow | undefined {
-  return reader(db).run.get({ sessionId });
-}
 
 /** The SPEC §2 snapshot assembled from the run's rows, with the seq it stands at: one read transaction. */
 export function runSnapshot(db: Db, sessionId: string): { snapshot: RunSnapshot; seq: number } | undefined {
@@ -246,31 +187,3 @@ export function runEventsAfter(db: Db, sessionId: string, afterSeq: number, limi
     .map((row) => ({ seq: row.seq, type: row.type, data: JSON.parse(row.data) }) as RunEvent);
 }
 
-export interface RunListFilter {
-  status?: RunStatus;
-  from?: number;
-  to?: number;
-  stockAccountId?: string;
-  /** Rows strictly older than this (createdAt, sessionId) position. */
-  before?: [number, string];
-  limit: number;
-}
-
-export function runsNewestFirst(db: Db, filter: RunListFilter): RunRow[] {
-  const conditions: (SQL | undefined)[] = [];
-  if (filter.status) conditions.push(eq(runs.status, filter.status));
-  if (filter.from !== undefined) conditions.push(gte(runs.createdAt, filter.from));
-  if (filter.to !== undefined) conditions.push(lte(runs.createdAt, filter.to));
-  if (filter.stockAccountId) conditions.push(eq(runs.triggeredByAccountId, filter.stockAccountId));
-  if (filter.before) {
-    const [createdAt, sessionId] = filter.before;
-    conditions.push(or(lt(runs.createdAt, createdAt), and(eq(runs.createdAt, createdAt), lt(runs.sessionId, sessionId))));
-  }
-  return db
-    .select()
-    .from(runs)
-    .where(and(...conditions))
-    .orderBy(desc(runs.createdAt), desc(runs.sessionId))
-    .limit(filter.limit)
-    .all();
-}

@@ -1,9 +1,10 @@
-// The one error type services throw; the app's error handler turns it into `{error:{code,message}}`.
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+// The one error type services and the engine throw: a code, a message and the HTTP status it
+// answers with; the app's error handler turns it into `{error:{code,message}}`.
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503;
 
 export class AppError extends Error {
   constructor(
-    readonly status: ContentfulStatusCode,
+    readonly status: ErrorStatus,
     readonly code: string,
     message: string,
     /** Extra response headers, e.g. `Allow` on a 405. */
