@@ -14,12 +14,12 @@ import { compressJson } from './http/compress-json.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
-import { createAutoPurchase, type AutoPurchase, type EngineOptions } from './engine/auto-purchase.js';
+import type { AutoPurchase } from './engine/auto-purchase.js';
 import { authRoutes } from './routes/auth.js';
 import { autoPurchaseRoutes } from './routes/auto-purchase.js';
 import { runEventsRoutes } from './routes/run-events.js';
 import { statsRoutes } from './routes/stats.js';
-import { createRunHub, type RunHub } from './stream/run-hub.js';
+import type { RunHub } from './stream/run-hub.js';
 import { createSnapshotCache } from './stream/snapshot-cache.js';
 import { createStreamQuota } from './stream/stream-quota.js';
 import { createStreamTicker } from './stream/stream-ticker.js';
@@ -38,10 +38,9 @@ export interface AppDeps {
   cipher: CredentialCipher;
   /** The resolved admin token (from ADMIN_TOKEN or the data folder). */
   adminToken: string;
-  /** The stream hub, whose `notify` the engine calls after each append; built when not given. */
-  hub?: RunHub;
-  /** The auto-purchase engine; built from the other dependencies when not given. */
-  engine?: AutoPurchase;
+  /** The stream hub, whose `notify` the engine calls after each append (src/server.ts wires both). */
+  hub: RunHub;
+  engine: AutoPurchase;
   /**
    * For a request, a function that closes its connection at once (a stalled stream), resolving
    * once it is closed; the Node entry supplies it. It captures only what it needs, not the
@@ -57,14 +56,6 @@ export interface AppDeps {
   clientAddress?: (c: Context) => string;
 }
 
-export function engineOptionsOf(config: Config): EngineOptions {
-  return {
-    purchaseDelayMs: config.purchaseDelayMs,
-    gatewayTimeoutMs: config.gatewayTimeoutMs,
-    gatewayMaxAttempts: config.gatewayMaxAttempts,
-  };
-}
-
 export const maxBodyBytes = 64 * 1024;
 
 export function createApp(deps: AppDeps): Hono {
@@ -73,9 +64,7 @@ export function createApp(deps: AppDeps): Hono {
   const throttle = createLoginThrottle({ now: () => clock.now() });
   const accounts = createAccountService({ db, gateway, cipher, clock, gatewayTimeoutMs: config.gatewayTimeoutMs });
   const orders = createOrderService({ db, clock });
-  const hub = deps.hub ?? createRunHub(db, logger);
-  const engine =
-    deps.engine ?? createAutoPurchase({ db, gateway, cipher, clock, logger, options: engineOptionsOf(config), onAppend: hub.notify });
+  const { hub, engine } = deps;
   // Stalls and heartbeats are measured in real time, whatever clock the domain uses.
   const ticker = createStreamTicker({ heartbeatMs: config.heartbeatMs, stallMs: config.streamStallMs, now: Date.now });
 

@@ -4,12 +4,10 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
-import { createApp, engineOptionsOf } from './app.js';
 import { systemClock } from './clock.js';
 import { parseConfig, type Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { createCredentialCipher, generateCredentialKey } from './domain/credential-cipher.js';
-import { createAutoPurchase } from './engine/auto-purchase.js';
 import type { Gateway } from './gateway/gateway.js';
 import { createHttpGateway } from './gateway/http.js';
 import { createSandboxGateway } from './gateway/sandbox.js';
@@ -19,7 +17,7 @@ import { holderAlive, processHolder } from './node/holder.js';
 import { keptSecret } from './node/secret-files.js';
 import { applyServerLimits, requestDeadlines } from './node/server-limits.js';
 import { seedDemoOrders } from './services/demo-orders.js';
-import { createRunHub } from './stream/run-hub.js';
+import { composeServer } from './server.js';
 import { startCleanupJob } from './jobs/cleanup.js';
 import { createRunWebhook } from './jobs/run-webhook.js';
 import { errorText } from './domain/error-text.js';
@@ -49,23 +47,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const credentialKey = config.credentialKey ?? keptSecret(dataDir, 'credential-key', generateCredentialKey).value;
   const cipher = await createCredentialCipher(credentialKey);
 
-  const hub = createRunHub(database.db, logger);
   const webhook = config.notifyWebhookUrl ? createRunWebhook({ url: config.notifyWebhookUrl, logger }) : undefined;
-  const engine = createAutoPurchase({
-    db: database.db,
-    gateway,
-    cipher,
-    clock: systemClock,
-    logger,
-    options: engineOptionsOf(config),
-    holder: processHolder(),
-    holderAlive,
-    onAppend: hub.notify,
-    onRunEnd: webhook ? (overview) => void webhook(overview) : undefined,
-  });
   const client = clientDirectory();
   if (!client) logger.warn('the admin client is not built (npm run build): only the API is served');
-  const app = createApp({
+  const { app, engine } = composeServer({
+    holder: processHolder(),
+    holderAlive,
+    onRunEnd: webhook ? (overview) => void webhook(overview) : undefined,
     clientAssets: client ? clientAssets(client) : undefined,
     db: database.db,
     gateway,
@@ -74,8 +62,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     logger,
     cipher,
     adminToken: token.value,
-    engine,
-    hub,
     // @hono/node-server hands the Node response over as c.env.outgoing: a stalled stream's socket is destroyed.
     // It resolves once the socket is closed: the adapter has cancelled the stream by then, as for a
     // client that left (erroring the stream instead would print its stack on stderr).

@@ -51,6 +51,15 @@ describe('edge-friendly app factory', () => {
     expect(offending).toEqual([]);
   });
 
+  it('src/server.ts (the one wiring of hub, engine and app) and all it imports use none either', () => {
+    const files = reachable(join(srcDir, 'server.ts'));
+    expect([...files.keys()].map((f) => f.slice(srcDir.length + 1))).toEqual(expect.arrayContaining(['app.ts', 'engine/auto-purchase.ts', 'stream/run-hub.ts']));
+    const offending = [...files].flatMap(([file, specifiers]) =>
+      specifiers.filter((s) => forbidden.some((p) => p.test(s))).map((s) => `${file.slice(srcDir.length + 1)} imports ${s}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
   it('the check would catch a Node import (the Node entry has them)', () => {
     const files = reachable(join(srcDir, 'main.ts'));
     const nodeImports = [...files.values()].flat().filter((s) => forbidden.some((p) => p.test(s)));

@@ -1,13 +1,13 @@
 // Builds the app the way main.ts does, in memory, with a held clock and a captured log.
-import { createApp, engineOptionsOf, type AppDeps } from '../../src/app.js';
-import { createAutoPurchase, type EngineOptions } from '../../src/engine/auto-purchase.js';
+import type { AppDeps } from '../../src/app.js';
+import type { EngineOptions } from '../../src/engine/auto-purchase.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { createCredentialCipher, generateCredentialKey } from '../../src/domain/credential-cipher.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { createSandboxGateway, type SandboxGateway } from '../../src/gateway/sandbox.js';
 import { createLogger } from '../../src/logger.js';
-import { createRunHub } from '../../src/stream/run-hub.js';
+import { composeServer } from '../../src/server.js';
 
 export const testToken = 'test-admin-token-0123456789abcdef';
 
@@ -39,20 +39,20 @@ export async function buildTestApp(options: TestAppOptions = {}) {
   let now = options.now ?? Date.parse('2026-11-27T12:00:00Z');
   const clock = { now: () => now };
   const cipher = await createCredentialCipher(generateCredentialKey());
-  const hub = createRunHub(database.db, logger, { watchMs: 20 });
-  const engine = createAutoPurchase({
+  const { app, engine, hub } = composeServer({
     db: database.db,
     gateway,
-    cipher,
     clock,
+    config,
     logger,
-    options: { ...engineOptionsOf(config), backoffBaseMs: 1, maxBackoffMs: 5, maxRetryAfterMs: 5, ...options.engine },
-    onAppend: (sessionId, seq) => {
-      hub.notify(sessionId, seq);
-      options.onAppend?.(sessionId, seq);
-    },
+    cipher,
+    adminToken: options.adminToken ?? testToken,
+    clientAddress: options.clientAddress,
+    clientAssets: options.clientAssets,
+    engineOptions: { backoffBaseMs: 1, maxBackoffMs: 5, maxRetryAfterMs: 5, ...options.engine },
+    hubOptions: { watchMs: 20 },
+    onAppend: options.onAppend,
   });
-  const app = createApp({ db: database.db, gateway, clock, config, logger, cipher, adminToken: options.adminToken ?? testToken, engine, hub, clientAddress: options.clientAddress, clientAssets: options.clientAssets });
   const auth = { authorization: `Bearer ${options.adminToken ?? testToken}` };
 
   /** A JSON request with the admin's bearer token; `body` is sent as JSON when given. */
