@@ -3,11 +3,9 @@
 import { sql } from 'drizzle-orm';
 import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-export const accountStatuses = ['active', 'inactive', 'invalid'] as const;
-export type AccountStatus = (typeof accountStatuses)[number];
+import { accountStatuses, transactionStatuses } from '../domain/api.js';
 
-export const transactionStatuses = ['pending', 'processing', 'completed', 'failed', 'unknown'] as const;
-export type TransactionStatus = (typeof transactionStatuses)[number];
+export { accountStatuses, transactionStatuses, type AccountStatus, type TransactionStatus } from '../domain/api.js';
 
 export const attemptOutcomes = ['pending', 'completed', 'failed', 'unknown'] as const;
 export type AttemptOutcome = (typeof attemptOutcomes)[number];
