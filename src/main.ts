@@ -1,7 +1,8 @@
 // The Node entry: reads the configuration, opens the database, wires the gateway and the engine,
 // serves the app, and shuts down cleanly on SIGTERM.
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import type { Context } from 'hono';
 import { dirname, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { systemClock } from './clock.js';
@@ -11,7 +12,8 @@ import { createCredentialCipher, generateCredentialKey } from './domain/credenti
 import type { Gateway } from './gateway/gateway.js';
 import { createHttpGateway } from './gateway/http.js';
 import { createSandboxGateway } from './gateway/sandbox.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
+import type { AutoPurchase } from './engine/auto-purchase.js';
 import { clientAssets, clientDirectory } from './node/client-assets.js';
 import { holderAlive, processHolder } from './node/holder.js';
 import { keptSecret } from './node/secret-files.js';
@@ -34,19 +36,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  const databasePath = config.databasePath === ':memory:' ? ':memory:' : resolve(config.databasePath);
-  const dataDir = databasePath === ':memory:' ? resolve('data') : dirname(databasePath);
-  // Owner-only: the folder holds the database, the admin token and the credential key.
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const database = openDatabase(databasePath);
-  const token = config.adminToken
-    ? { value: config.adminToken, created: false, path: 'ADMIN_TOKEN' }
-    : keptSecret(dataDir, 'admin-token', generateAdminToken);
-  // Shown this once, on stdout, never through the logger.
-  if (token.created) console.log(`Admin token (kept in ${token.path}): ${token.value}`);
-  const credentialKey = config.credentialKey ?? keptSecret(dataDir, 'credential-key', generateCredentialKey).value;
-  const cipher = await createCredentialCipher(credentialKey);
-
+  const data = await openDataFolder(config);
   const webhook = config.notifyWebhookUrl ? createRunWebhook({ url: config.notifyWebhookUrl, logger }) : undefined;
   const client = clientDirectory();
   if (!client) logger.warn('the admin client is not built (npm run build): only the API is served');
@@ -55,33 +45,21 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     holderAlive,
     onRunEnd: webhook ? (overview) => void webhook(overview) : undefined,
     clientAssets: client ? clientAssets(client) : undefined,
-    db: database.db,
+    db: data.database.db,
     gateway,
     clock: systemClock,
     config,
     logger,
-    cipher,
-    adminToken: token.value,
-    // @hono/node-server hands the Node response over as c.env.outgoing: a stalled stream's socket is destroyed.
-    // It resolves once the socket is closed: the adapter has cancelled the stream by then, as for a
-    // client that left (erroring the stream instead would print its stack on stderr).
-    connectionCloser: (c) => {
-      const outgoing = (c.env as { outgoing?: import('node:http').ServerResponse } | undefined)?.outgoing;
-      if (!outgoing) return undefined;
-      return () =>
-        new Promise<void>((resolve) => {
-          if (outgoing.destroyed) return resolve();
-          outgoing.once('close', () => resolve());
-          outgoing.destroy();
-        });
-    },
+    cipher: data.cipher,
+    adminToken: data.token.value,
+    connectionCloser: nodeConnectionCloser,
     // The socket's peer: behind a reverse proxy that is the proxy, for every client.
     clientAddress: (c) =>
       (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown',
   });
-  const seeded = gateway.kind === 'sandbox' ? seedDemoOrders(database.db, systemClock) : 0;
+  const seeded = gateway.kind === 'sandbox' ? seedDemoOrders(data.database.db, systemClock) : 0;
   const stopCleanup = startCleanupJob({
-    db: database.db,
+    db: data.database.db,
     clock: systemClock,
     logger,
     intervalMs: config.cleanupIntervalMs,
@@ -92,52 +70,88 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${info.port}/`;
     if (seeded > 0) {
       console.log(`Seeded ${seeded} demo orders. Admin: ${url}`);
-      if (!token.created) console.log(`Admin token: ${config.adminToken ? 'the ADMIN_TOKEN you set' : `in ${token.path}`}`);
+      if (!data.token.created) console.log(`Admin token: ${config.adminToken ? 'the ADMIN_TOKEN you set' : `in ${data.token.path}`}`);
     }
-    logger.info(`listening on ${config.host}:${info.port} (gateway ${gateway.kind}, database ${databasePath})`);
+    logger.info(`listening on ${config.host}:${info.port} (gateway ${gateway.kind}, database ${data.databasePath})`);
     // Runs a crash left behind end now; their purchases are reconciled with the gateway.
-    engine
-      .recover()
-      .then(({ endedRuns, reconciled }) => {
-        if (endedRuns || reconciled) logger.info(`recovered: ${endedRuns} interrupted runs ended, ${reconciled} purchases reconciled`);
-      })
-      .catch((error: unknown) => logger.error(`recovery failed: ${errorText(error)}`));
+    recoverInBackground(engine, logger, 'recovery');
   });
   // serve() made a plain node:http server (no serverOptions for https or http2 were given).
   applyServerLimits(server as Server, { maxConnections: config.maxConnections, logger });
   server.once('error', (error) => {
-    database.close();
+    data.database.close();
     fail(`cannot listen on ${config.host}:${config.port}: ${error.message}`);
   });
 
   // A run whose process died while this one runs (a sibling on the same file) is ended here too.
-  const sweep = setInterval(() => {
-    engine.recover().catch((error: unknown) => logger.error(`recovery sweep failed: ${errorText(error)}`));
-  }, 15_000);
+  const sweep = setInterval(() => recoverInBackground(engine, logger, 'recovery sweep'), 15_000);
   sweep.unref();
 
-  let stopping = false;
-  shutdown = (signal) => {
-    if (stopping) return;
-    stopping = true;
+  shutdown = onceOnly((signal) => {
     logger.info(`${signal}: closing`);
     stopCleanup();
     clearInterval(sweep);
-    // No new connections; the purchase in flight finishes (or is left for reconciliation), the
-    // run ends with its `end` event, which open streams still deliver; then every socket closes.
+    // No new connections; the run ends with its `end` event, which open streams still deliver.
     server.close();
-    // The budget is one gateway try plus a margin (GATEWAY_TIMEOUT_MS); past it the run is ended
-    // here with its purchase left for reconciliation, so no run outlives the process as `running`.
+    // Budget: one gateway try plus a margin; past it the engine ends the run, its purchase left for reconciliation.
     engine
       .stop()
       .catch(() => undefined)
       .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
       .finally(() => {
         if ('closeAllConnections' in server) server.closeAllConnections();
-        database.close();
+        data.database.close();
         logger.info('closed');
         process.exit(0);
       });
+  });
+}
+
+function recoverInBackground(engine: AutoPurchase, logger: Logger, what: string): void {
+  engine
+    .recover()
+    .then(({ endedRuns, reconciled }) => {
+      if (endedRuns || reconciled) logger.info(`recovered: ${endedRuns} interrupted runs ended, ${reconciled} purchases reconciled`);
+    })
+    .catch((error: unknown) => logger.error(`${what} failed: ${errorText(error)}`));
+}
+
+/** The data folder (owner-only): the database, the admin token and the credential key. */
+async function openDataFolder(config: Config) {
+  const databasePath = config.databasePath === ':memory:' ? ':memory:' : resolve(config.databasePath);
+  const dataDir = databasePath === ':memory:' ? resolve('data') : dirname(databasePath);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const database = openDatabase(databasePath);
+  const token = config.adminToken
+    ? { value: config.adminToken, created: false, path: 'ADMIN_TOKEN' }
+    : keptSecret(dataDir, 'admin-token', generateAdminToken);
+  // Shown this once, on stdout, never through the logger.
+  if (token.created) console.log(`Admin token (kept in ${token.path}): ${token.value}`);
+  const credentialKey = config.credentialKey ?? keptSecret(dataDir, 'credential-key', generateCredentialKey).value;
+  return { databasePath, database, token, cipher: await createCredentialCipher(credentialKey) };
+}
+
+/**
+ * @hono/node-server hands the Node response over as c.env.outgoing: a stalled stream's socket is
+ * destroyed, resolving once closed (erroring the stream instead would print a stack on stderr).
+ */
+function nodeConnectionCloser(c: Context) {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (!outgoing) return undefined;
+  return () =>
+    new Promise<void>((resolve) => {
+      if (outgoing.destroyed) return resolve();
+      outgoing.once('close', () => resolve());
+      outgoing.destroy();
+    });
+}
+
+function onceOnly(fn: (signal: string) => void): (signal: string) => void {
+  let called = false;
+  return (signal) => {
+    if (called) return;
+    called = true;
+    fn(signal);
   };
 }
 
