@@ -1,8 +1,8 @@
 // buyWithRetries through the real `http` gateway and a real HTTP server: per-request timeout,
 // transient failures retried under the SAME idempotency key, Retry-After honoured (and capped),
-// refusals answered at once, and never a second purchase. Plus backoff() on its own.
+// refusals answered at once, and never a second purchase. backoff() on its own: backoff.test.ts.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { backoff, buyWithRetries, type CallPolicy } from '../src/engine/purchase-call.js';
+import { buyWithRetries, type CallPolicy } from '../src/engine/purchase-call.js';
 import type { BuyRequest, Gateway } from '../src/gateway/gateway.js';
 import { createHttpGateway } from '../src/gateway/http.js';
 import { startFakeGateway, type FakeGateway } from './support/fake-gateway-server.js';
@@ -190,41 +190,5 @@ describe('buyWithRetries over HTTP', () => {
     expect(outcome).toMatchObject({ kind: 'error', attempts: 1, mayHaveBought: false });
     expect(String((outcome as { error: Error }).error.message)).toBe('The gateway refused our x-internal-secret (HTTP 401)');
     expect(server.requestsTo('/buy-pass')).toHaveLength(1);
-  });
-});
-
-describe('backoff', () => {
-  const base = { backoffBaseMs: 100, maxBackoffMs: 1000 };
-
-  it('the ceiling doubles per attempt from backoffBaseMs, capped at maxBackoffMs', () => {
-    const ceilings = [1, 2, 3, 4, 5, 6, 20].map((attempt) => backoff(attempt, { ...base, random: () => 1 }));
-    expect(ceilings).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);
-  });
-
-  it('full jitter: random 0 → 0, random 1 → the ceiling, in between → a fraction of it', () => {
-    expect(backoff(3, { ...base, random: () => 0 })).toBe(0);
-    expect(backoff(3, { ...base, random: () => 1 })).toBe(400);
-    expect(backoff(3, { ...base, random: () => 0.5 })).toBe(200);
-    expect(backoff(10, { ...base, random: () => 0.25 })).toBe(250);
-  });
-
-  it('stays within [0, ceiling] for a seeded random stream', () => {
-    let seed = 42;
-    const random = () => {
-      // mulberry32
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-    for (let attempt = 1; attempt <= 12; attempt++) {
-      const ceiling = Math.min(1000, 100 * 2 ** (attempt - 1));
-      for (let i = 0; i < 50; i++) {
-        const value = backoff(attempt, { ...base, random });
-        expect(Number.isInteger(value)).toBe(true);
-        expect(value).toBeGreaterThanOrEqual(0);
-        expect(value).toBeLessThanOrEqual(ceiling);
-      }
-    }
   });
 });

@@ -1,6 +1,6 @@
 // The run lease: one row in SQLite naming the process that walks the active run. Being a row, not
 // an in-memory flag, it holds across processes sharing the database file.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { value } from '../db/placeholder.js';
 import { preparedFor } from '../db/prepared.js';
 import { runLease } from '../db/schema.js';

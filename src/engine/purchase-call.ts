@@ -1,6 +1,7 @@
 // One purchase through the gateway, under one idempotency key: a per-request timeout, transient
 // failures retried with exponential backoff and full jitter, RATE_LIMITED waits its Retry-After.
 import { GatewayTransientError, type BuyRequest, type BuyResult, type Gateway } from '../gateway/gateway.js';
+import { backoff } from '../domain/backoff.js';
 import { errorText } from '../domain/error-text.js';
 
 export interface CallPolicy {
@@ -47,16 +48,11 @@ export async function buyWithRetries(gateway: Gateway, request: BuyRequest, poli
       unanswered = true;
       lastError = errorText(error);
       if (policy.isStopping?.()) return { kind: 'no-answer', attempts: attempt, lastError };
+      // Full jitter, so processes retrying the same gateway spread out.
       if (attempt < policy.maxAttempts) await policy.sleep(backoff(attempt, policy));
     }
   }
   return { kind: 'no-answer', attempts: policy.maxAttempts, lastError };
-}
-
-/** Full jitter: anywhere between 0 and the attempt's exponential ceiling. */
-export function backoff(attempt: number, policy: Pick<CallPolicy, 'backoffBaseMs' | 'maxBackoffMs' | 'random'>): number {
-  const ceiling = Math.min(policy.maxBackoffMs, policy.backoffBaseMs * 2 ** (attempt - 1));
-  return Math.round(policy.random() * ceiling);
 }
 
 function isTransient(error: unknown): boolean {

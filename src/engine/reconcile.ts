@@ -1,6 +1,5 @@
-// Settles a transaction whose purchase nobody saw finish (left `processing` by a crash, or
-// `unknown` after a gateway that did not answer), by asking the gateway about its idempotency key.
-// Never buys: the answer decides between completed, back to pending, and still unknown.
+// Settles a purchase nobody saw finish (`processing` after a crash, `unknown` after no answer) by
+// asking the gateway about its idempotency key. Never buys: completed, back to pending, or still unknown.
 import type { Clock } from '../clock.js';
 import type { TransactionStatus } from '../db/schema.js';
 import type { Db } from '../db/types.js';
@@ -24,11 +23,8 @@ export interface ReconcileDeps {
 /** Beyond every try's timeout and wait, for clocks and queues between us and the gateway. */
 export const attemptWindowMarginMs = 60_000;
 
-/**
- * How long after an attempt was stored a request carrying its key may still reach the gateway:
- * every try's timeout plus the longest wait between tries, plus a margin. After it, a gateway that
- * never saw the key never will (SPEC §6, §11).
- */
+/** How long a request carrying an attempt's key may still reach the gateway (every try and wait, plus a
+ * margin): after it, a gateway that never saw the key never will (SPEC §6, §11). */
 export function attemptWindowMs(policy: Pick<CallPolicy, 'timeoutMs' | 'maxAttempts' | 'maxBackoffMs' | 'maxRetryAfterMs'>): number {
   return policy.maxAttempts * (policy.timeoutMs + Math.max(policy.maxBackoffMs, policy.maxRetryAfterMs)) + attemptWindowMarginMs;
 }
@@ -67,9 +63,8 @@ export async function reconcileTransaction(
   return writeRetrying(
     db,
     (tx) => {
-      // Another reconciler (a run's, the admin's, a restart's) may have settled this attempt while
-      // the gateway was asked, and a new attempt may even be under way: act only on the attempt
-      // that was asked about, while it is still the latest and unsettled.
+      // Another reconciler may have settled this attempt (or started a new one) while the gateway
+      // was asked: act only on the attempt asked about, while it is still the latest and unsettled.
       const latest = latestAttemptFor(tx, transactionId);
       if (latest?.idempotencyKey !== attempt.idempotencyKey || latest.outcome !== attempt.outcome) return undefined;
       if (answer === 'completed') return settlePurchase(tx, attempt, from, { bought: true }, now) ? 'completed' : undefined;

@@ -1,5 +1,6 @@
 // NOTIFY_WEBHOOK_URL (SPEC §7): each finished run's summary is POSTed there as JSON, retried with
 // backoff, in the background: a slow or broken webhook never holds a run up.
+import { backoff } from '../domain/backoff.js';
 import type { Logger } from '../logger.js';
 
 export interface RunWebhookOptions {
@@ -30,7 +31,7 @@ export function createRunWebhook(options: RunWebhookOptions): (summary: object) 
       } catch {
         // network error or timeout: try again
       }
-      if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, baseDelayMs * 2 ** (attempt - 1)));
+      if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, backoff(attempt, { backoffBaseMs: baseDelayMs })));
     }
     // The URL may carry a token: log only that it failed.
     options.logger.warn('run webhook: the summary could not be delivered');

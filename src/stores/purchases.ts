@@ -1,29 +1,15 @@
-// The rows a purchase touches: claiming an order, reserving a balance, recording an attempt.
-// Every change is conditional on the state it expects, so a stale caller changes nothing.
-// Hot-path statements are prepared once per database handle: pass the root handle, also inside
-// a transaction.
-import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+// Orders and their purchase attempts (balances: accounts.ts). Each change is conditional on the state it
+// expects, so a stale caller changes nothing; hot-path statements take the root handle, also in a transaction.
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { value } from '../db/placeholder.js';
 import { preparedFor } from '../db/prepared.js';
-import { purchaseAttempts, stockAccounts, transactions, type AttemptOutcome, type TransactionStatus } from '../db/schema.js';
+import { purchaseAttempts, transactions, type AttemptOutcome, type TransactionStatus } from '../db/schema.js';
 import type { Db } from '../db/types.js';
+import { refundBalance } from './accounts.js';
 
 export type AttemptRow = typeof purchaseAttempts.$inferSelect;
 
-
 const statements = preparedFor((db) => ({
-  accounts: db
-    .select({
-      id: stockAccounts.id,
-      username: stockAccounts.username,
-      robux: stockAccounts.robux,
-      status: stockAccounts.status,
-      createdAt: stockAccounts.createdAt,
-      credentialEnc: stockAccounts.credentialEnc,
-    })
-    .from(stockAccounts)
-    .orderBy(asc(stockAccounts.createdAt), asc(stockAccounts.id))
-    .prepare(),
   claim: db
     .update(transactions)
     .set({ status: 'processing', updatedAt: value('now') })
@@ -41,12 +27,6 @@ const statements = preparedFor((db) => ({
     // A purchase the gateway confirmed completes its order whatever a stale reconciler did to it.
     .where(and(eq(transactions.id, value('id')), inArray(transactions.status, ['processing', 'pending', 'unknown'])))
     .returning({ id: transactions.id })
-    .prepare(),
-  reserve: db
-    .update(stockAccounts)
-    .set({ robux: sql`${stockAccounts.robux} - ${value('price')}`, updatedAt: value('now') })
-    .where(and(eq(stockAccounts.id, value('id')), eq(stockAccounts.status, 'active'), gte(stockAccounts.robux, value('price'))))
-    .returning({ robux: stockAccounts.robux })
     .prepare(),
   insertAttempt: db
     .insert(purchaseAttempts)
@@ -121,37 +101,6 @@ export function moveTransaction(
   return moved.length === 1;
 }
 
-export type ChoosableAccount = ReturnType<typeof accountsForChoosing>[number];
-
-export function accountsForChoosing(db: Db) {
-  return statements(db).accounts.all();
-}
-
-/** Takes the price off an active account's balance, only while the balance covers it. */
-export function reserveBalance(db: Db, accountId: string, price: number, now: number): number | undefined {
-  return statements(db).reserve.get({ id: accountId, price, now })?.robux;
-}
-
-/** Gives a reserved price back; answers the account's new balance and status, if it still exists. */
-export function refundBalance(tx: Db, accountId: string, price: number, now: number) {
-  return tx
-    .update(stockAccounts)
-    .set({ robux: sql`${stockAccounts.robux} + ${price}`, updatedAt: now })
-    .where(eq(stockAccounts.id, accountId))
-    .returning({ robux: stockAccounts.robux, status: stockAccounts.status })
-    .get();
-}
-
-/** Inside a `write()` only, like every balance change here (their RETURNING reads lose a failed commit outside one). */
-export function setAccountState(tx: Db, accountId: string, state: { robux?: number; status?: 'active' | 'inactive' | 'invalid'; lastChecked?: number }, now: number) {
-  return tx
-    .update(stockAccounts)
-    .set({ ...state, updatedAt: now })
-    .where(eq(stockAccounts.id, accountId))
-    .returning({ robux: stockAccounts.robux, status: stockAccounts.status })
-    .get();
-}
-
 export function insertAttempt(
   db: Db,
   attempt: { idempotencyKey: string; transactionId: number; accountId: string; accountUsername: string; price: number },
@@ -166,31 +115,6 @@ export function settleAttempt(db: Db, idempotencyKey: string, outcome: AttemptOu
 
 export function latestAttemptFor(db: Db, transactionId: number): AttemptRow | undefined {
   return db.select().from(purchaseAttempts).where(eq(purchaseAttempts.transactionId, transactionId)).orderBy(desc(purchaseAttempts.id)).limit(1).get();
-}
-
-/**
- * The robux held back on an account for purchases nobody has settled yet: in flight (`pending`)
- * or `unknown`. Reserved when the attempt was stored, given back only when the gateway says the
- * purchase did not happen.
- */
-export function outstandingReservations(db: Db, accountId: string): number {
-  return (
-    db
-      .select({ total: sql<number>`coalesce(sum(${purchaseAttempts.price}), 0)` })
-      .from(purchaseAttempts)
-      .where(and(eq(purchaseAttempts.accountId, accountId), inArray(purchaseAttempts.outcome, ['pending', 'unknown'])))
-      .get()?.total ?? 0
-  );
-}
-
-/**
- * The balance to store from a gateway reading: the reading less what is still reserved, since the
- * gateway may not count those purchases yet. Money is reserved, not assumed; the next reading
- * after they settle puts the balance right.
- */
-export function storeGatewayBalance(db: Db, accountId: string, gatewayRobux: number, now: number) {
-  const robux = Math.max(0, gatewayRobux - outstandingReservations(db, accountId));
-  return setAccountState(db, accountId, { robux, lastChecked: now }, now);
 }
 
 /** True while a purchase with this account is in flight (its attempt not yet settled). */
@@ -210,12 +134,8 @@ export type PurchaseSettlement =
   | { bought: true }
   | { bought: false; order: { status: 'pending' | 'failed'; error: string | null }; attemptError: string };
 
-/**
- * Settles an unsettled attempt (`pending` or `unknown`) with its order, in the caller's
- * transaction: bought → the order completed by the attempt's account, the robux stay spent; not
- * bought → the order moved on and the reserved price given back to the account, if it still
- * exists. Only while the order is still in `from`: answers whether it was (else nothing changes).
- */
+/** Settles an unsettled attempt with its order, only while the order is still in `from` (answers whether it
+ * was): bought → completed by the attempt's account; not bought → the order moves on, the price goes back. */
 export function settlePurchase(
   db: Db,
   attempt: AttemptRow,
