@@ -43,7 +43,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../src/db/open.js';
 import { createCredentialCipher, generateCredentialKey } from '../src/domain/credential-cipher.js';
-import { sandboxUserId } from '../src/gateway/sandbox.js';
+import { sandboxUserId } from '../src/gateway/sandbox-credentials.js';
 import { upsertAccountByUser } from '../src/stores/accounts.js';
 import type { LatencyReply, LoadReply, OpenedReply, ReplayRun, StatsReply, WaitEndReply, WorkerCommand, WorkerReply } from './bench-client-worker.js';
 

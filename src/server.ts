@@ -4,6 +4,7 @@ import { createApp, type AppDeps } from './app.js';
 import type { Config } from './config.js';
 import { createAutoPurchase, type EngineDeps, type EngineOptions } from './engine/auto-purchase.js';
 import { createRunHub, type HubOptions } from './stream/run-hub.js';
+import { createSqliteFeed, type SqliteFeedOptions } from './stream/sqlite-feed.js';
 
 export interface ServerDeps extends Omit<AppDeps, 'hub' | 'engine'> {
   /** The engine's lease identity and liveness check (the Node entry: host/pid). */
@@ -15,7 +16,7 @@ export interface ServerDeps extends Omit<AppDeps, 'hub' | 'engine'> {
   onAppend?: EngineDeps['onAppend'];
   /** Overrides of the engine's options derived from the configuration (tests shorten backoffs). */
   engineOptions?: Partial<EngineOptions>;
-  hubOptions?: HubOptions;
+  hubOptions?: HubOptions & SqliteFeedOptions;
 }
 
 export function engineOptionsOf(config: Config): EngineOptions {
@@ -28,7 +29,9 @@ export function engineOptionsOf(config: Config): EngineOptions {
 
 export function composeServer(deps: ServerDeps) {
   const { db, gateway, cipher, clock, logger, config } = deps;
-  const hub = createRunHub(db, logger, deps.hubOptions);
+  // The hub reads through the feed; the engine tells the feed of each append it commits.
+  const feed = createSqliteFeed(db, logger, deps.hubOptions);
+  const hub = createRunHub(feed, logger, deps.hubOptions);
   const onAppend = deps.onAppend;
   const engine = createAutoPurchase({
     db,
@@ -41,10 +44,10 @@ export function composeServer(deps: ServerDeps) {
     holderAlive: deps.holderAlive,
     onAppend: onAppend
       ? (sessionId, seq) => {
-          hub.notify(sessionId, seq);
+          feed.notify(sessionId, seq);
           onAppend(sessionId, seq);
         }
-      : hub.notify,
+      : feed.notify,
     onRunEnd: deps.onRunEnd,
   });
   const app = createApp({ ...deps, hub, engine });

@@ -147,7 +147,7 @@ describe('slow paths (in process)', () => {
 
   it('the snapshot cache keeps a bounded number of runs and bytes, and still serves a snapshot too big to keep', () => {
     for (const id of ['r1', 'r2', 'r3']) largeRun(t, id, 200);
-    const few = createSnapshotCache(t.db, { maxEntries: 2 });
+    const few = createSnapshotCache(t.hub.feed, { maxEntries: 2 });
     for (const id of ['r1', 'r2', 'r3']) expect(few.get(id)?.seq).toBe(2);
     expect(few.stats().entries).toBe(2);
     // r3 and r2 are kept: asking again encodes nothing; r1 was let go.
@@ -158,7 +158,7 @@ describe('slow paths (in process)', () => {
     expect(few.stats().encodes).toBe(4);
     expect(few.get('missing')).toBeUndefined();
 
-    const small = createSnapshotCache(t.db, { maxBytes: 1_000 });
+    const small = createSnapshotCache(t.hub.feed, { maxBytes: 1_000 });
     const served = small.get('r1')!;
     expect(JSON.parse(new TextDecoder().decode(served.json))).toEqual(snapshotOf(t, 'r1'));
     expect(small.stats()).toMatchObject({ entries: 0, bytes: 0 });

@@ -2,13 +2,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendEvents } from '../src/stores/run-events.js';
 import { insertRun } from '../src/stores/runs.js';
-import { createRunHub } from '../src/stream/run-hub.js';
+import { createRunHub, type HubOptions } from '../src/stream/run-hub.js';
 import { openRunStream } from '../src/stream/run-stream.js';
+import { createSqliteFeed, type SqliteFeedOptions } from '../src/stream/sqlite-feed.js';
 import { createStreamTicker } from '../src/stream/stream-ticker.js';
 import { buildTestApp, testToken, type TestApp } from './support/test-app.js';
 
 const noLog = { debug() {}, info() {}, warn() {}, error() {} };
 const decoder = new TextDecoder();
+/** A hub over a SQLite feed, with the feed's notify (what the engine calls) at hand. */
+const sqliteHub = (db: TestApp['db'], options: HubOptions & SqliteFeedOptions = {}) => {
+  const feed = createSqliteFeed(db, noLog, options);
+  return Object.assign(createRunHub(feed, noLog, options), { notify: feed.notify });
+};
 /** The hub flushes on the next turn of the event loop. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -25,9 +31,9 @@ describe('run hub', () => {
   };
 
   it('many appends in one tick wake each listener once, and the rows are read once', async () => {
-    const hub = createRunHub(t.db, noLog);
+    const hub = sqliteHub(t.db);
     let wakes = 0;
-    const { feed, unsubscribe } = hub.subscribe('s1', { wake: () => wakes++ });
+    const { frames: feed, unsubscribe } = hub.subscribe('s1', { wake: () => wakes++ });
     append(100);
     for (let seq = 1; seq <= 100; seq++) hub.notify('s1', seq);
     await nextTurn();
@@ -39,8 +45,8 @@ describe('run hub', () => {
   });
 
   it('keeps a bounded window; a reader behind it is told to read from the database', async () => {
-    const hub = createRunHub(t.db, noLog, { windowFrames: 10 });
-    const { feed, unsubscribe } = hub.subscribe('s1', { wake: () => {} });
+    const hub = sqliteHub(t.db, { windowFrames: 10 });
+    const { frames: feed, unsubscribe } = hub.subscribe('s1', { wake: () => {} });
     append(25);
     hub.notify('s1', 25);
     await nextTurn();
@@ -67,10 +73,14 @@ describe('run hub', () => {
     const other = new Database(file);
     try {
       insertRun(mine.db, { sessionId: 's2', now: 0 });
-      const fileHub = createRunHub(mine.db, noLog, { watchMs: 10 });
+      const fileHub = sqliteHub(mine.db, { watchMs: 10 });
       let woke = 0;
-      const { feed, unsubscribe } = fileHub.subscribe('s2', { wake: () => woke++ });
-      other.prepare("insert into run_events values ('s2', 1, 'step', '{\"currentStep\":\"x\"}', 0)").run();
+      const { frames: feed, unsubscribe } = fileHub.subscribe('s2', { wake: () => woke++ });
+      // As an append commits: the event and the run's last seq, in one transaction.
+      other.transaction(() => {
+        other.prepare("insert into run_events values ('s2', 1, 'step', '{\"currentStep\":\"x\"}', 0)").run();
+        other.prepare("update runs set last_seq = 1 where session_id = 's2'").run();
+      })();
       const deadline = Date.now() + 1000;
       while (feed.lastSeq() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       expect(feed.lastSeq()).toBe(1);
@@ -94,7 +104,7 @@ describe('one connection', () => {
   afterEach(() => t.close());
 
   it('a client that stops reading holds a bounded amount, is cut after the stall time, and releases everything', async () => {
-    const hub = createRunHub(t.db, noLog);
+    const hub = sqliteHub(t.db);
     const ticker = createStreamTicker({ heartbeatMs: 10_000, stallMs: 150, now: Date.now });
     let aborted = 0;
     const stream = openRunStream({ hub, ticker, sessionId: 's1', start: { seq: 0 }, now: Date.now, maxUnsentBytes: 4096, abortConnection: () => aborted++ });

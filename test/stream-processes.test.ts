@@ -9,6 +9,7 @@ import { appendEvents } from '../src/stores/run-events.js';
 import { insertRun } from '../src/stores/runs.js';
 import { createLogger } from '../src/logger.js';
 import { createRunHub } from '../src/stream/run-hub.js';
+import { createSqliteFeed } from '../src/stream/sqlite-feed.js';
 import { cleanUp, makeTempDir, startServer } from './support/server-process.js';
 import { adminApi, assertConsecutive, foldReceived, readStream, type ReceivedEvent } from './support/sse-clients.js';
 
@@ -105,7 +106,7 @@ describe('a stream served by a process that does not run the walk', () => {
     expect(foldReceived(all)).toStrictEqual(await a.snapshot(sessionId));
   }, 40_000);
 
-  // Regression (src/stream/run-hub.ts, subscribe): the first subscriber used to read the run's max
+  // Regression (src/stream/sqlite-feed.ts, subscribe): the first subscriber used to read the run's last
   // seq and only then `pragma data_version` (the baseline of the watch). A commit by another
   // process between the two reads was counted in the baseline but not in the feed, so it went
   // unnoticed until that process committed again; when it was the run's `end` (or a long
@@ -125,14 +126,14 @@ describe('a stream served by a process that does not run the walk', () => {
       commitStep('one');
 
       // The streaming process's connection: once armed, the first of the hub's two reads at
-      // subscribe (`pragma data_version`, the run's max seq) is followed at once by the other
+      // subscribe (`pragma data_version`, the run's last seq) is followed at once by the other
       // process's commit, before the second read.
       let armed = false;
       let injectedAfter: string | undefined;
       const prepare = streamer.sqlite.prepare.bind(streamer.sqlite);
       streamer.sqlite.prepare = ((source: string) => {
         const statement = prepare(source);
-        const watched = /data_version|max\(/i.test(source);
+        const watched = /data_version|"last_seq"/i.test(source);
         if (!watched) return statement;
         const after = <T>(result: T): T => {
           if (armed) {
@@ -153,9 +154,9 @@ describe('a stream served by a process that does not run the walk', () => {
           });
         return wrap(statement);
       }) as typeof streamer.sqlite.prepare;
-      const hub = createRunHub(streamer.db, createLogger('silent'), { watchMs: 20 });
+      const hub = createRunHub(createSqliteFeed(streamer.db, createLogger('silent'), { watchMs: 20 }), createLogger('silent'));
       armed = true;
-      const { feed, unsubscribe } = hub.subscribe(sessionId, { wake: () => undefined });
+      const { frames: feed, unsubscribe } = hub.subscribe(sessionId, { wake: () => undefined });
       try {
         expect(injectedAfter, 'the commit landed after one of the two reads').toBeDefined();
         // Ten watch periods later the feed has read seq 2 (so its streams can send it).

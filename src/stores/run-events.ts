@@ -1,6 +1,7 @@
-// A run's events: every event appended here also updates the run's rows it describes, in the
-// caller's SQLite transaction, so the assembled snapshot is always the fold of the stored events.
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+// A run's events, the one module that reads or writes run_events: append (which also updates the
+// run's rows in the caller's transaction, so the snapshot is always the fold of the stored events),
+// events after a seq, the run's last seq, and its snapshot at that seq.
+import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import { value } from '../db/placeholder.js';
 import { preparedFor } from '../db/prepared.js';
 import { isoTime } from '../clock.js';
@@ -12,7 +13,6 @@ import { runOverview, runRow } from './runs.js';
 const insertChunk = 500;
 
 const writer = preparedFor((db) => ({
-  lastSeq: db.select({ lastSeq: runs.lastSeq }).from(runs).where(eq(runs.sessionId, value('sessionId'))).prepare(),
   setLastSeq: db.update(runs).set({ lastSeq: value('seq') }).where(eq(runs.sessionId, value('sessionId'))).prepare(),
   insertEvent: db
     .insert(runEvents)
@@ -49,9 +49,9 @@ const writer = preparedFor((db) => ({
  */
 export function appendEvents(db: Db, sessionId: string, bodies: readonly RunEventBody[], now: number): number {
   const statements = writer(db);
-  const run = statements.lastSeq.get({ sessionId });
-  if (!run) throw new Error(`Run ${sessionId} does not exist`);
-  let seq = run.lastSeq;
+  const head = runHead(db, sessionId);
+  if (!head) throw new Error(`Run ${sessionId} does not exist`);
+  let seq = head.lastSeq;
   for (const body of bodies) {
     seq += 1;
     applyToRows(db, sessionId, body);
@@ -118,13 +118,43 @@ function applyToRows(db: Db, sessionId: string, event: RunEventBody): void {
 
 const reader = preparedFor((db) => ({
   eventsAfter: db
-    .select()
+    .select({ seq: runEvents.seq, type: runEvents.type, data: runEvents.data })
     .from(runEvents)
-    .where(and(eq(runEvents.sessionId, value('sessionId')), gt(runEvents.seq, value('afterSeq'))))
+    .where(and(eq(runEvents.sessionId, value('sessionId')), gt(runEvents.seq, value('afterSeq')), lte(runEvents.seq, value('toSeq'))))
     .orderBy(asc(runEvents.seq))
     .limit(sql.placeholder('limit'))
     .prepare(),
+  head: db.select({ lastSeq: runs.lastSeq, status: runs.status }).from(runs).where(eq(runs.sessionId, value('sessionId'))).prepare(),
 }));
+
+/** An event as stored: its data is the JSON text, so a stream frames it without parsing it. */
+export interface StoredEvent {
+  seq: number;
+  type: string;
+  data: string;
+}
+
+/** Which stored events to read: those up to `toSeq` (default: all), at most `limit` (default 1000). */
+export interface EventRange {
+  toSeq?: number;
+  limit?: number;
+}
+
+/** Stored events after `afterSeq`, in order: the one read of run_events, for streams and tests alike. */
+export function storedEventsAfter(db: Db, sessionId: string, afterSeq: number, range: EventRange = {}): StoredEvent[] {
+  return reader(db).eventsAfter.all({ sessionId, afterSeq, toSeq: range.toSeq ?? Number.MAX_SAFE_INTEGER, limit: range.limit ?? 1000 });
+}
+
+/** The same events, parsed. */
+export function runEventsAfter(db: Db, sessionId: string, afterSeq: number, limit = 1000): RunEvent[] {
+  return storedEventsAfter(db, sessionId, afterSeq, { limit }).map((row) => ({ seq: row.seq, type: row.type, data: JSON.parse(row.data) }) as RunEvent);
+}
+
+/** Where a run stands: its last seq (runs.last_seq, set by every append) and whether it has ended. */
+export function runHead(db: Db, sessionId: string): { lastSeq: number; ended: boolean } | undefined {
+  const row = reader(db).head.get({ sessionId });
+  return row && { lastSeq: row.lastSeq, ended: row.status !== 'running' };
+}
 
 /** The SPEC §2 snapshot assembled from the run's rows, with the seq it stands at: one read transaction. */
 export function runSnapshot(db: Db, sessionId: string): { snapshot: RunSnapshot; seq: number } | undefined {
@@ -179,11 +209,3 @@ export function runTransactionList(db: Db, sessionId: string): RunTransaction[] 
       }),
     );
 }
-
-/** Stored events after `afterSeq`, in order, at most `limit`. */
-export function runEventsAfter(db: Db, sessionId: string, afterSeq: number, limit = 1000): RunEvent[] {
-  return reader(db)
-    .eventsAfter.all({ sessionId, afterSeq, limit })
-    .map((row) => ({ seq: row.seq, type: row.type, data: JSON.parse(row.data) }) as RunEvent);
-}
-

@@ -21,8 +21,6 @@ export function insertRun(tx: Db, header: { sessionId: string; triggeredBy?: { s
     .run();
 }
 
-
-/** The statements an append runs, once per database handle. */
 type RunRow = typeof runs.$inferSelect;
 
 export function headerOf(row: RunRow): RunHeader {

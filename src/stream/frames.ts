@@ -18,6 +18,26 @@ export const retryFrame = (ms: number) => encoder.encode(`retry: ${ms}\n\n`);
 
 export const pingFrame = encoder.encode(': ping\n\n');
 
+/** One event's frame, with what a stream needs to know of it without decoding it. */
+export interface Frame {
+  seq: number;
+  type: string;
+  bytes: Uint8Array;
+}
+
+/** Consecutive frames joined into one write: the seq it brings a cursor to, and whether it ends the stream. */
+export interface Chunk {
+  bytes: Uint8Array;
+  lastSeq: number;
+  ends: boolean;
+}
+
+/** Frames (at least one) joined into one chunk: one write to the socket instead of one per event. */
+export function chunkOf(frames: readonly Frame[]): Chunk {
+  const last = frames[frames.length - 1]!;
+  return { bytes: concatFrames(frames.map((frame) => frame.bytes)), lastSeq: last.seq, ends: last.type === 'end' };
+}
+
 export function concatFrames(frames: readonly Uint8Array[]): Uint8Array {
   if (frames.length === 1) return frames[0]!;
   let length = 0;

@@ -1,224 +1,156 @@
-// One per process: tells the run streams when new events are stored. An in-process signal when
-// this process appends, and a watch of SQLite's data_version for appends by other processes on the
-// same file. New rows are read once per process and run, encoded once, and kept in a bounded
-// window of recent frames that every connection of the run shares; a connection behind the window
-// catches up from the database by itself. No connection holds a queue of its own.
-import { and, asc, eq, gt, lte, max, sql } from 'drizzle-orm';
-import { runEvents } from '../db/schema.js';
-import type { Db } from '../db/types.js';
-import type { Logger } from '../logger.js';
-import { concatFrames, eventFrame } from './frames.js';
+// One per process: reads a run's new events once (whatever the number of its connections), encodes
+// them once into the run's shared window, and wakes its connections. Depends only on a RunFeed.
 import { errorText } from '../domain/error-text.js';
+import type { Logger } from '../logger.js';
+import { FrameWindow } from './frame-window.js';
+import { chunkOf, eventFrame, type Chunk, type Frame } from './frames.js';
+import type { FeedEvent, RunFeed } from './run-feed.js';
 
 export interface HubOptions {
-  /** How often another process's appends are looked for (SPEC: live within 250 ms). */
-  watchMs?: number;
   /** Frames kept per run for connections that are (nearly) caught up. */
   windowFrames?: number;
-  /** Rows read from the database per query. */
+  /** Events read from the feed per query. */
   batchRows?: number;
 }
 
-export interface Frame {
-  seq: number;
-  type: string;
-  bytes: Uint8Array;
-}
-
-/** A reader of one run's frames: the hub calls `wake` after new frames of its run are stored. */
-export interface FeedListener {
+/** A reader of one run's frames: the hub calls `wake` after new frames of its run are read. */
+export interface RunListener {
   wake(): void;
 }
 
-export interface RunFeed {
+/** One run's frames as its connections see them. */
+export interface RunFrames {
   readonly sessionId: string;
   /** The last seq this process has read of the run. */
   lastSeq(): number;
   /** Frames after `seq`, from the shared window, or undefined when `seq` is behind the window. */
   framesAfter(seq: number): Frame[] | undefined;
+  /** The same frames joined into one chunk, shared by every connection at this cursor. */
+  bytesAfter(seq: number): Chunk | undefined;
   /**
-   * The same frames joined into one chunk, joined once for every connection at this cursor (most
-   * connections of a run are at the same one).
+   * What a connection at `seq` sends next: from the window, or read from the feed when behind it;
+   * 'gap' when the events after `seq` are no longer stored (the client resumes from a snapshot).
    */
-  bytesAfter(seq: number): { bytes: Uint8Array; lastSeq: number; ends: boolean } | undefined;
+  chunkAfter(seq: number): Chunk | 'gap' | undefined;
 }
 
-class Feed implements RunFeed {
-  readonly listeners = new Set<FeedListener>();
-  private window: Frame[] = [];
-  private last: number;
+const encode = (events: readonly FeedEvent[]): Frame[] =>
+  events.map((event) => ({ seq: event.seq, type: event.type, bytes: eventFrame(event.seq, event.type, event.data) }));
 
+/** Stored frames of a run after `afterSeq` up to `toSeq`, encoded. */
+const storedFrames = (feed: RunFeed, sessionId: string, afterSeq: number, toSeq: number, limit: number): Frame[] =>
+  encode(feed.eventsAfter(sessionId, afterSeq, { toSeq, limit }));
+
+/** A run with listeners in this process: its shared window, and the catch-up reads of connections behind it. */
+class HubRun extends FrameWindow implements RunFrames {
+  readonly listeners = new Set<RunListener>();
+
+  /** Call after subscribing to the feed: the window starts at the run's last seq read then, so no event falls between. */
   constructor(
     readonly sessionId: string,
-    startSeq: number,
-    private readonly capacity: number,
+    private readonly feed: RunFeed,
+    private readonly batchRows: number,
+    capacity: number,
+    readonly stop: () => void,
   ) {
-    this.last = startSeq;
+    super(feed.head(sessionId)?.lastSeq ?? 0, capacity);
   }
 
-  lastSeq() {
-    return this.last;
-  }
-
-  framesAfter(seq: number): Frame[] | undefined {
-    if (seq >= this.last) return [];
-    const first = this.window[0];
-    if (!first || seq + 1 < first.seq) return undefined;
-    return this.window.slice(seq + 1 - first.seq);
-  }
-
-  private joined = new Map<number, { bytes: Uint8Array; lastSeq: number; ends: boolean }>();
-
-  bytesAfter(seq: number) {
-    let chunk = this.joined.get(seq);
-    if (!chunk) {
-      const frames = this.framesAfter(seq);
-      if (!frames || frames.length === 0) return undefined;
-      const last = frames[frames.length - 1]!;
-      chunk = { bytes: concatFrames(frames.map((frame) => frame.bytes)), lastSeq: last.seq, ends: last.type === 'end' };
-      this.joined.set(seq, chunk);
+  /** Reads the run's new events into the window: once, for every listener. */
+  readNew() {
+    for (;;) {
+      const events = this.feed.eventsAfter(this.sessionId, this.lastSeq(), { limit: this.batchRows });
+      this.add(encode(events));
+      if (events.length < this.batchRows) return;
     }
-    return chunk;
   }
 
-  add(frames: Frame[]) {
-    if (!frames.length) return;
-    this.joined.clear();
-    this.window.push(...frames);
-    if (this.window.length > this.capacity) this.window = this.window.slice(this.window.length - this.capacity);
-    this.last = frames[frames.length - 1]!.seq;
+  chunkAfter(seq: number): Chunk | 'gap' | undefined {
+    if (seq >= this.lastSeq()) return undefined;
+    const shared = this.bytesAfter(seq);
+    if (shared) return shared;
+    const frames = storedFrames(this.feed, this.sessionId, seq, this.lastSeq(), this.batchRows);
+    return frames[0]?.seq === seq + 1 ? chunkOf(frames) : 'gap';
   }
+}
+
+/**
+ * Collects keys marked during a turn of the event loop and hands them to `flush` on the next turn
+ * (not in a microtask): a whole turn's commits reach each connection as one write, and the walk is
+ * not held up by the fan-out between two of its commits.
+ */
+function perTurn(flush: (keys: Set<string>) => void): (key: string) => void {
+  const marked = new Set<string>();
+  let scheduled = false;
+  const run = () => {
+    scheduled = false;
+    flush(marked);
+  };
+  return (key) => {
+    marked.add(key);
+    if (scheduled) return;
+    scheduled = true;
+    if (typeof setImmediate === 'function') setImmediate(run);
+    else setTimeout(run, 0);
+  };
 }
 
 export type RunHub = ReturnType<typeof createRunHub>;
 
-export function createRunHub(db: Db, logger: Logger, options: HubOptions = {}) {
-  const watchMs = options.watchMs ?? 100;
+export function createRunHub(feed: RunFeed, logger: Logger, options: HubOptions = {}) {
   const capacity = options.windowFrames ?? 1024;
   const batchRows = options.batchRows ?? 500;
-  const feeds = new Map<string, Feed>();
-  const dirty = new Set<string>();
-  let flushScheduled = false;
-  let watch: ReturnType<typeof setInterval> | undefined;
-  let dataVersion: number | undefined;
+  const runs = new Map<string, HubRun>();
 
-  const readDataVersion = () => (db.get(sql`pragma data_version`) as { data_version: number } | undefined)?.data_version;
-  const lastSeqOf = db
-    .select({ seq: max(runEvents.seq) })
-    .from(runEvents)
-    .where(eq(runEvents.sessionId, sql.placeholder('sessionId')))
-    .prepare();
-  const newRows = db
-    .select({ seq: runEvents.seq, type: runEvents.type, data: runEvents.data })
-    .from(runEvents)
-    .where(and(eq(runEvents.sessionId, sql.placeholder('sessionId')), gt(runEvents.seq, sql.placeholder('afterSeq'))))
-    .orderBy(asc(runEvents.seq))
-    .limit(batchRows)
-    .prepare();
-  const maxSeq = (sessionId: string) => lastSeqOf.get({ sessionId })?.seq ?? 0;
-
-  /** Reads the new rows of every dirty feed (once, whatever the number of listeners) and wakes their listeners. */
-  const flush = () => {
-    flushScheduled = false;
-    for (const sessionId of dirty) {
-      dirty.delete(sessionId);
-      const feed = feeds.get(sessionId);
-      if (!feed) continue;
+  /** Reads the new events of every run marked stored, once, and wakes its listeners. */
+  const stored = perTurn((marked) => {
+    for (const sessionId of marked) {
+      marked.delete(sessionId);
+      const run = runs.get(sessionId);
+      if (!run) continue;
       try {
-        for (;;) {
-          const rows = newRows.all({ sessionId, afterSeq: feed.lastSeq() });
-          feed.add(rows.map((row) => ({ seq: row.seq, type: row.type, bytes: eventFrame(row.seq, row.type, row.data) })));
-          if (rows.length < batchRows) break;
-        }
+        run.readNew();
       } catch (error) {
         logger.error(`stream: reading run ${sessionId} failed: ${errorText(error)}`);
       }
-      for (const listener of [...feed.listeners]) listener.wake();
+      for (const listener of [...run.listeners]) listener.wake();
     }
-  };
+  });
 
-  const scheduleFlush = () => {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    // On the next turn of the event loop, not in a microtask: the commits of a whole turn (a
-    // fast gateway commits many) reach each connection as one write, and the walk is not held
-    // up by the fan-out between two of its commits.
-    if (typeof setImmediate === 'function') setImmediate(flush);
-    else setTimeout(flush, 0);
-  };
-
-  /** Another process may have appended: look at data_version, cheap, and only while someone listens. */
-  const checkOtherProcesses = () => {
-    try {
-      const version = readDataVersion();
-      if (version === dataVersion) return;
-      dataVersion = version;
-      for (const feed of feeds.values()) {
-        if (maxSeq(feed.sessionId) > feed.lastSeq()) dirty.add(feed.sessionId);
-      }
-      if (dirty.size) scheduleFlush();
-    } catch (error) {
-      logger.warn(`stream: data_version watch failed: ${errorText(error)}`);
-    }
+  const open = (sessionId: string): HubRun => {
+    const stop = feed.subscribe(sessionId, () => stored(sessionId));
+    const run = new HubRun(sessionId, feed, batchRows, capacity, stop);
+    runs.set(sessionId, run);
+    return run;
   };
 
   return {
-    /** The engine calls this after each commit that appended events to a run. */
-    notify(sessionId: string, seq: number) {
-      const feed = feeds.get(sessionId);
-      if (!feed || seq <= feed.lastSeq()) return;
-      dirty.add(sessionId);
-      scheduleFlush();
-    },
+    /** The storage and notifier the hub reads through (the snapshot cache shares it). */
+    feed,
 
-    /**
-     * Listens to a run from `fromSeq` on; answers the feed and a function that stops listening.
-     * The feed starts at the run's current last seq, so nothing before it is read twice.
-     */
-    subscribe(sessionId: string, listener: FeedListener): { feed: RunFeed; unsubscribe: () => void } {
-      // The data_version baseline is read before the feed's start, so a commit by another process
-      // in between is seen by the next watch tick.
-      if (!watch) {
-        dataVersion = readDataVersion();
-        watch = setInterval(checkOtherProcesses, watchMs);
-      }
-      let feed = feeds.get(sessionId);
-      if (!feed) {
-        feed = new Feed(sessionId, maxSeq(sessionId), capacity);
-        feeds.set(sessionId, feed);
-      }
-      feed.listeners.add(listener);
-      const owned = feed;
+    /** Listens to a run; answers its frames and a function that stops listening. */
+    subscribe(sessionId: string, listener: RunListener): { frames: RunFrames; unsubscribe: () => void } {
+      const run = runs.get(sessionId) ?? open(sessionId);
+      run.listeners.add(listener);
       return {
-        feed: owned,
+        frames: run,
         unsubscribe: () => {
-          owned.listeners.delete(listener);
-          if (owned.listeners.size === 0 && feeds.get(sessionId) === owned) feeds.delete(sessionId);
-          if (feeds.size === 0 && watch) {
-            clearInterval(watch);
-            watch = undefined;
-          }
+          run.listeners.delete(listener);
+          if (run.listeners.size > 0 || runs.get(sessionId) !== run) return;
+          runs.delete(sessionId);
+          run.stop();
         },
       };
     },
 
-    /** Stored frames of a run after `afterSeq` up to `toSeq`, for a connection behind the window. */
-    readFrames(sessionId: string, afterSeq: number, toSeq: number, limit = batchRows): Frame[] {
-      return db
-        .select({ seq: runEvents.seq, type: runEvents.type, data: runEvents.data })
-        .from(runEvents)
-        .where(and(eq(runEvents.sessionId, sessionId), gt(runEvents.seq, afterSeq), lte(runEvents.seq, toSeq)))
-        .orderBy(asc(runEvents.seq))
-        .limit(limit)
-        .all()
-        .map((row) => ({ seq: row.seq, type: row.type, bytes: eventFrame(row.seq, row.type, row.data) }));
-    },
+    /** Stored frames of a run after `afterSeq` up to `toSeq`, as a connection behind the window reads them. */
+    readFrames: (sessionId: string, afterSeq: number, toSeq: number, limit = batchRows) => storedFrames(feed, sessionId, afterSeq, toSeq, limit),
 
-    /** For tests and the benchmark: how many listeners and watch timers are live. */
+    /** For tests and the benchmark: how many runs and listeners are live, and whether the feed watches. */
     stats() {
       let listeners = 0;
-      for (const feed of feeds.values()) listeners += feed.listeners.size;
-      return { feeds: feeds.size, listeners, watching: watch !== undefined };
+      for (const run of runs.values()) listeners += run.listeners.size;
+      return { feeds: runs.size, listeners, watching: feed.watching?.() ?? false };
     },
   };
 }

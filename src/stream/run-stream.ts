@@ -1,18 +1,24 @@
 // One SSE connection to one run: a ReadableStream (Web standard) that keeps only its cursor, the
-// last seq it sent. When the hub wakes it, it sends what lies after the cursor, from the shared
-// window or, when behind it, from the database; it never writes past the stream's byte budget,
-// so a slow client holds no growing queue, and one stalled too long is cut and resumes by id.
+// last seq it sent. Woken by the hub, it sends what lies after the cursor, never past the stream's
+// byte budget: a slow client holds no growing queue, and one stalled too long is cut and resumes by id.
 import type { Logger } from '../logger.js';
-import { concatFrames, pingFrame, retryFrame } from './frames.js';
-import type { RunHub } from './run-hub.js';
-import type { StreamTicker } from './stream-ticker.js';
+import { pingFrame, retryFrame } from './frames.js';
+import type { RunFrames, RunHub, RunListener } from './run-hub.js';
+import type { StreamTicker, TickedStream } from './stream-ticker.js';
+
+/** What a stream opens with: a snapshot frame (in chunks) at its seq, or nothing before the events after `seq`. */
+export interface StreamStart {
+  seq: number;
+  snapshot?: readonly Uint8Array[];
+  /** The run has ended: the stream closes after the snapshot. */
+  ended?: boolean;
+}
 
 export interface RunStreamOptions {
   hub: RunHub;
   ticker: StreamTicker;
   sessionId: string;
-  /** What the stream opens with: a snapshot frame (in chunks) at its seq, or nothing before the events after `seq`. */
-  start: { seq: number; snapshot?: readonly Uint8Array[]; ended?: boolean };
+  start: StreamStart;
   now(): number;
   /** Bytes the stream may hold unsent before it stops writing (its queue's high-water mark). */
   maxUnsentBytes?: number;
@@ -26,121 +32,124 @@ export interface RunStreamOptions {
 export const defaultMaxUnsentBytes = 256 * 1024;
 
 export function openRunStream(options: RunStreamOptions): ReadableStream<Uint8Array> {
-  const { hub, ticker, sessionId } = options;
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let cursor = options.start.seq;
-  let closed = false;
-  let cancelled = false;
-  let stalled: number | undefined;
-  let subscription: ReturnType<RunHub['subscribe']> | undefined;
+  const connection = new RunConnection(options);
+  return new ReadableStream<Uint8Array>(
+    {
+      start: (controller) => connection.start(controller),
+      pull: () => connection.pull(),
+      cancel: () => connection.cancel(),
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: options.maxUnsentBytes ?? defaultMaxUnsentBytes }),
+  );
+}
 
-  const release = () => {
-    if (closed) return;
-    closed = true;
-    subscription?.unsubscribe();
-    ticker.remove(handle);
-    options.onClose?.();
-  };
-  const finish = () => {
-    if (closed) return;
-    release();
-    controller.close();
-  };
-  const room = () => (controller.desiredSize ?? 0) > 0;
+class RunConnection implements RunListener, TickedStream {
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private cursor: number;
+  private closed = false;
+  private cancelled = false;
+  private pumping = false;
+  private stalled: number | undefined;
+  private subscription: { frames: RunFrames; unsubscribe: () => void } | undefined;
 
-  let pumping = false;
-  /** Sends everything after the cursor that fits. */
-  const pump = () => {
-    // enqueue() may call pull() at once, which pumps: the outer loop goes on instead.
-    if (closed || !subscription || pumping) return;
-    pumping = true;
-    try {
-      send(subscription.feed);
-    } finally {
-      pumping = false;
-    }
-  };
+  constructor(private readonly options: RunStreamOptions) {
+    this.cursor = options.start.seq;
+  }
 
-  const send = (feed: ReturnType<RunHub['subscribe']>['feed']) => {
-    while (room()) {
-      const last = feed.lastSeq();
-      if (cursor >= last) break;
-      let chunk = feed.bytesAfter(cursor);
-      if (!chunk) {
-        // Behind the shared window: this connection catches up from the database on its own.
-        const frames = hub.readFrames(sessionId, cursor, last);
-        if (frames.length === 0 || frames[0]!.seq !== cursor + 1) {
-          // Rows behind the cursor were deleted under it: the client resumes and gets a snapshot.
-          abort('gap');
-          return;
-        }
-        const lastFrame = frames[frames.length - 1]!;
-        chunk = { bytes: concatFrames(frames.map((frame) => frame.bytes)), lastSeq: lastFrame.seq, ends: lastFrame.type === 'end' };
-      }
-      cursor = chunk.lastSeq;
-      controller.enqueue(chunk.bytes);
-      if (chunk.ends) {
-        finish();
-        return;
-      }
-    }
-    stalled = room() || cursor >= feed.lastSeq() ? undefined : (stalled ?? options.now());
-  };
+  start(controller: ReadableStreamDefaultController<Uint8Array>) {
+    this.controller = controller;
+    controller.enqueue(retryFrame(3000));
+    for (const chunk of this.options.start.snapshot ?? []) controller.enqueue(chunk);
+    if (this.options.start.ended) return this.finish();
+    this.subscription = this.options.hub.subscribe(this.options.sessionId, this);
+    this.options.ticker.add(this);
+    this.pump();
+  }
 
-  const abort = (reason: string) => {
-    if (closed) return;
-    release();
-    if (reason === 'gap') options.logger?.info(`stream ${sessionId}: closed a client at seq ${cursor}, whose next events were deleted (it resumes from a snapshot)`);
-    else options.logger?.warn(`stream ${sessionId}: cut a ${reason} client at seq ${cursor}`);
-    // The closed connection makes the runtime's writer cancel the stream, as when a client leaves.
-    // Erroring it first would be reported as a failed response (@hono/node-server prints the
-    // error's stack on stderr): the error is only for a reader that nobody cancels.
+  pull() {
+    this.stalled = undefined;
+    this.pump();
+  }
+
+  cancel() {
+    this.cancelled = true;
+    this.release();
+  }
+
+  /** The hub read new frames of the run. */
+  wake() {
+    this.pump();
+  }
+
+  ping() {
+    if (this.closed) return;
+    if (this.room()) this.controller.enqueue(pingFrame);
+    else this.stalled ??= this.options.now();
+  }
+
+  stalledSince() {
+    return this.stalled;
+  }
+
+  abort(reason: string) {
+    if (this.closed) return;
+    this.release();
+    const { logger, sessionId } = this.options;
+    if (reason === 'gap') logger?.info(`stream ${sessionId}: closed a client at seq ${this.cursor}, whose next events were deleted (it resumes from a snapshot)`);
+    else logger?.warn(`stream ${sessionId}: cut a ${reason} client at seq ${this.cursor}`);
+    // Closing the connection makes the runtime cancel the stream, as when a client leaves; erroring
+    // it first would print a stack on stderr (@hono/node-server). The error is for a reader nobody cancels.
     let connectionClosed: void | Promise<void> = undefined;
     try {
-      connectionClosed = options.abortConnection?.();
+      connectionClosed = this.options.abortConnection?.();
     } catch {
       // Already gone: nothing more to close.
     }
     void Promise.resolve(connectionClosed)
       .catch(() => undefined)
       .then(() => {
-        if (!cancelled) controller.error(new Error(`stream closed: ${reason}`));
+        if (!this.cancelled) this.controller.error(new Error(`stream closed: ${reason}`));
       });
-  };
+  }
 
-  const handle = {
-    ping: () => {
-      if (closed) return;
-      if (room()) controller.enqueue(pingFrame);
-      else stalled ??= options.now();
-    },
-    stalledSince: () => stalled,
-    abort,
-  };
+  /** Sends everything after the cursor that fits. enqueue() may call pull() at once: the outer loop goes on instead. */
+  private pump() {
+    if (this.closed || !this.subscription || this.pumping) return;
+    this.pumping = true;
+    try {
+      this.send(this.subscription.frames);
+    } finally {
+      this.pumping = false;
+    }
+  }
 
-  return new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        controller = c;
-        controller.enqueue(retryFrame(3000));
-        for (const chunk of options.start.snapshot ?? []) controller.enqueue(chunk);
-        if (options.start.ended) {
-          finish();
-          return;
-        }
-        subscription = hub.subscribe(sessionId, { wake: pump });
-        ticker.add(handle);
-        pump();
-      },
-      pull() {
-        stalled = undefined;
-        pump();
-      },
-      cancel() {
-        cancelled = true;
-        release();
-      },
-    },
-    new ByteLengthQueuingStrategy({ highWaterMark: options.maxUnsentBytes ?? defaultMaxUnsentBytes }),
-  );
+  private send(frames: RunFrames) {
+    while (this.room()) {
+      const chunk = frames.chunkAfter(this.cursor);
+      if (chunk === undefined) break;
+      if (chunk === 'gap') return this.abort('gap');
+      this.cursor = chunk.lastSeq;
+      this.controller.enqueue(chunk.bytes);
+      if (chunk.ends) return this.finish();
+    }
+    this.stalled = this.room() || this.cursor >= frames.lastSeq() ? undefined : (this.stalled ?? this.options.now());
+  }
+
+  private room() {
+    return (this.controller.desiredSize ?? 0) > 0;
+  }
+
+  private release() {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscription?.unsubscribe();
+    this.options.ticker.remove(this);
+    this.options.onClose?.();
+  }
+
+  private finish() {
+    if (this.closed) return;
+    this.release();
+    this.controller.close();
+  }
 }

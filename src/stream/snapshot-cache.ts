@@ -1,11 +1,8 @@
 // Run snapshots encoded once per (run, seq), shared by `GET …/progress/:id` and the stream's
-// opening `snapshot` event: a burst of clients asking for the same run (a reconnect storm, a
-// dashboard polling in many tabs) costs one read and one serialisation of a run that may weigh
-// megabytes, and one compression. The most recent few are kept, bounded in count and bytes.
-import type { Db } from '../db/types.js';
-import { runSnapshot } from '../stores/run-events.js';
-import { runRow } from '../stores/runs.js';
+// opening `snapshot` event: a burst of clients asking for one run (a reconnect storm, many tabs)
+// costs one read, one serialisation and one compression of a run that may weigh megabytes.
 import { eventFrameAround } from './frames.js';
+import type { RunFeed } from './run-feed.js';
 
 export interface EncodedSnapshot {
   readonly sessionId: string;
@@ -29,99 +26,115 @@ export interface SnapshotCacheLimits {
 
 export type SnapshotCache = ReturnType<typeof createSnapshotCache>;
 
-export function createSnapshotCache(db: Db, limits: SnapshotCacheLimits = {}) {
-  const maxEntries = limits.maxEntries ?? 8;
-  const maxBytes = limits.maxBytes ?? 32 * 1024 * 1024;
-  // By run, least recently used first (a Map keeps insertion order; a hit moves to the end).
-  const entries = new Map<string, Entry>();
-  let bytes = 0;
+export function createSnapshotCache(feed: Pick<RunFeed, 'head' | 'snapshot'>, limits: SnapshotCacheLimits = {}) {
+  const kept = new KeptSnapshots(limits.maxEntries ?? 8, limits.maxBytes ?? 32 * 1024 * 1024);
   let encodes = 0;
-  const encoder = new TextEncoder();
-
-  interface Entry extends EncodedSnapshot {
-    size: number;
-  }
-
-  const drop = (sessionId: string) => {
-    const entry = entries.get(sessionId);
-    if (!entry) return;
-    entries.delete(sessionId);
-    bytes -= entry.size;
-  };
-  const trim = () => {
-    for (const sessionId of entries.keys()) {
-      if (entries.size <= maxEntries && bytes <= maxBytes) return;
-      drop(sessionId);
-    }
-  };
-  /** Counts bytes added to an entry while it is kept. */
-  const grow = (entry: Entry, added: number) => {
-    entry.size += added;
-    if (entries.get(entry.sessionId) === entry) {
-      bytes += added;
-      trim();
-    }
-  };
-
-  const encode = (sessionId: string): Entry | undefined => {
-    const found = runSnapshot(db, sessionId);
-    if (!found) return undefined;
-    encodes++;
-    const json = encoder.encode(JSON.stringify(found.snapshot));
-    let gzipped: Promise<Uint8Array<ArrayBuffer>> | undefined;
-    const entry: Entry = {
-      sessionId,
-      seq: found.seq,
-      ended: found.snapshot.status !== 'running',
-      json,
-      size: json.length,
-      frame: () => eventFrameAround(found.seq, 'snapshot', json),
-      gzip: () => {
-        gzipped ??= gzip(json).then(
-          (compressed) => {
-            grow(entry, compressed.length);
-            return compressed;
-          },
-          (error: unknown) => {
-            gzipped = undefined;
-            throw error;
-          },
-        );
-        return gzipped;
-      },
-    };
-    return entry;
-  };
-
   return {
     /** The run's snapshot at its last seq, encoded; undefined when there is no such run. */
     get(sessionId: string): EncodedSnapshot | undefined {
       // One indexed row tells whether the kept encoding is still the run's latest.
-      const row = runRow(db, sessionId);
-      if (!row) {
-        drop(sessionId);
-        return undefined;
-      }
-      const kept = entries.get(sessionId);
-      if (kept && kept.seq === row.lastSeq) {
-        entries.delete(sessionId);
-        entries.set(sessionId, kept);
-        return kept;
-      }
-      const entry = encode(sessionId);
-      drop(sessionId);
-      if (!entry) return undefined;
-      entries.set(sessionId, entry);
-      bytes += entry.size;
-      trim();
-      return entry;
+      const head = feed.head(sessionId);
+      const hit = head && kept.at(sessionId, head.lastSeq);
+      if (hit) return hit;
+      kept.drop(sessionId);
+      const found = head && feed.snapshot(sessionId);
+      if (!found) return undefined;
+      encodes++;
+      return kept.add(encodeSnapshot(sessionId, found, (entry, added) => kept.grow(entry, added)));
     },
 
     /** For tests and the benchmark: how many snapshots were encoded, and what is kept. */
     stats() {
-      return { encodes, entries: entries.size, bytes };
+      return { encodes, entries: kept.size, bytes: kept.bytes };
     },
   };
+}
+
+interface Entry extends EncodedSnapshot {
+  size: number;
+}
+
+/** The most recently asked-for snapshots, bounded in count and bytes. */
+class KeptSnapshots {
+  // By run, least recently used first (a Map keeps insertion order; a hit moves to the end).
+  private entries = new Map<string, Entry>();
+  bytes = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  get size() {
+    return this.entries.size;
+  }
+
+  /** The kept encoding of the run at `seq`, marked as just used. */
+  at(sessionId: string, seq: number): Entry | undefined {
+    const entry = this.entries.get(sessionId);
+    if (!entry || entry.seq !== seq) return undefined;
+    this.entries.delete(sessionId);
+    this.entries.set(sessionId, entry);
+    return entry;
+  }
+
+  add(entry: Entry): Entry {
+    this.entries.set(entry.sessionId, entry);
+    this.bytes += entry.size;
+    this.trim();
+    return entry;
+  }
+
+  drop(sessionId: string) {
+    const entry = this.entries.get(sessionId);
+    if (!entry) return;
+    this.entries.delete(sessionId);
+    this.bytes -= entry.size;
+  }
+
+  /** Counts bytes added to an entry (its compressed copy) while it is kept. */
+  grow(entry: Entry, added: number) {
+    entry.size += added;
+    if (this.entries.get(entry.sessionId) !== entry) return;
+    this.bytes += added;
+    this.trim();
+  }
+
+  private trim() {
+    for (const sessionId of this.entries.keys()) {
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) return;
+      this.drop(sessionId);
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+function encodeSnapshot(sessionId: string, found: NonNullable<ReturnType<RunFeed['snapshot']>>, grow: (entry: Entry, added: number) => void): Entry {
+  const json = encoder.encode(JSON.stringify(found.snapshot));
+  let gzipped: Promise<Uint8Array<ArrayBuffer>> | undefined;
+  const entry: Entry = {
+    sessionId,
+    seq: found.seq,
+    ended: found.snapshot.status !== 'running',
+    json,
+    size: json.length,
+    frame: () => eventFrameAround(found.seq, 'snapshot', json),
+    gzip: () => {
+      gzipped ??= gzip(json).then(
+        (compressed) => {
+          grow(entry, compressed.length);
+          return compressed;
+        },
+        (error: unknown) => {
+          gzipped = undefined;
+          throw error;
+        },
+      );
+      return gzipped;
+    },
+  };
+  return entry;
 }
 
 /** gzip through the Web-standard CompressionStream (zlib off the main thread on Node). */
