@@ -27,7 +27,10 @@ import { healthRoutes } from './routes/health.js';
 import { stockAccountRoutes } from './routes/stock-accounts.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { createAccountService } from './services/accounts.js';
+import { createHealthService } from './services/health.js';
 import { createOrderService } from './services/orders.js';
+import { createRunService } from './services/runs.js';
+import { createStatsService } from './services/stats.js';
 
 export interface AppDeps {
   db: Db;
@@ -62,9 +65,11 @@ export function createApp(deps: AppDeps): Hono {
   const { db, gateway, clock, config, logger, cipher } = deps;
   const auth = createAdminAuth({ db, clock, adminToken: deps.adminToken });
   const throttle = createLoginThrottle({ now: () => clock.now() });
-  const accounts = createAccountService({ db, gateway, cipher, clock, gatewayTimeoutMs: config.gatewayTimeoutMs });
-  const orders = createOrderService({ db, clock });
   const { hub, engine } = deps;
+  const accounts = createAccountService({ db, gateway, cipher, clock, gatewayTimeoutMs: config.gatewayTimeoutMs, runs: engine });
+  const orders = createOrderService({ db, clock });
+  const stats = createStatsService({ db, clock });
+  const health = createHealthService({ db, clock, logger });
   // Stalls and heartbeats are measured in real time, whatever clock the domain uses.
   const ticker = createStreamTicker({ heartbeatMs: config.heartbeatMs, stallMs: config.streamStallMs, now: Date.now });
 
@@ -87,16 +92,16 @@ export function createApp(deps: AppDeps): Hono {
     return requireAdmin(auth)(c, next);
   });
 
-  healthRoutes(app, db, logger, clock);
+  healthRoutes(app, health);
   authRoutes(app, { auth, throttle, clientAddress: deps.clientAddress ?? (() => 'unknown') });
-  stockAccountRoutes(app, accounts, engine);
+  stockAccountRoutes(app, accounts);
   transactionRoutes(app, orders, engine);
   // One cache of encoded snapshots for the progress answer and the stream's opening event.
-  const snapshots = createSnapshotCache(db);
-  autoPurchaseRoutes(app, db, engine, snapshots);
-  statsRoutes(app, db, clock);
+  const snapshots = createSnapshotCache(hub.feed);
+  autoPurchaseRoutes(app, engine, createRunService({ db, snapshots }));
+  statsRoutes(app, stats);
   const quota = createStreamQuota(config.maxStreamsPerClient);
-  runEventsRoutes(app, { db, hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser });
+  runEventsRoutes(app, { hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser });
 
   if (deps.clientAssets) {
     const assets = deps.clientAssets;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, dataSnapshot, type TestApp } from './support/test-app.js';
+import { shopStatsOf } from '../src/services/stats.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -94,5 +95,41 @@ describe('GET /api/stats', () => {
     const res = await t.api('GET', `/api/stats?${query}`);
     expect(res.status).toBe(400);
     expect(dataSnapshot(t)).toEqual(before);
+  });
+});
+
+describe('shopStatsOf (the answer from the figures as read)', () => {
+  const range = { from: at('2026-11-01T00:00:00Z'), to: at('2026-11-02T00:00:00Z') };
+  const none = { ordersByStatus: [], purchases: undefined, perAccount: [], perDay: [], runsByStatus: [] };
+
+  it('counts every status, 0 where none was read, and derives the success rate from completed and failed only', () => {
+    const stats = shopStatsOf(range, {
+      ...none,
+      ordersByStatus: [
+        { status: 'completed', n: 3 },
+        { status: 'failed', n: 1 },
+        { status: 'unknown', n: 2 },
+      ],
+      runsByStatus: [{ status: 'failed', n: 4 }],
+    });
+    expect(stats.transactions).toEqual({ total: 6, pending: 0, processing: 0, completed: 3, failed: 1, unknown: 2 });
+    expect(stats.successRate).toBe(0.75);
+    expect(stats.runs).toEqual({ running: 0, completed: 0, failed: 4 });
+    expect([stats.from, stats.to]).toEqual(['2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z']);
+  });
+
+  it('answers nulls and zeros where nothing happened, rounds the mean, and counts a null sum as 0 robux', () => {
+    const empty = shopStatsOf(range, none);
+    expect(empty.successRate).toBeNull();
+    expect(empty.purchases).toEqual({ count: 0, robux: 0, meanMs: null });
+    const some = shopStatsOf(range, {
+      ...none,
+      purchases: { count: 2, robux: 150, meanMs: 400.6 },
+      perAccount: [{ accountId: null, username: 'gone', purchases: 1, robux: null }],
+      perDay: [{ day: '2026-11-01', purchases: 1, robux: null }],
+    });
+    expect(some.purchases).toEqual({ count: 2, robux: 150, meanMs: 401 });
+    expect(some.perAccount).toEqual([{ accountId: null, username: 'gone', purchases: 1, robux: 0 }]);
+    expect(some.perDay).toEqual([{ day: '2026-11-01', purchases: 1, robux: 0 }]);
   });
 });

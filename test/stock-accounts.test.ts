@@ -1,4 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/open.js';
+import { AppError } from '../src/domain/app-error.js';
+import { createCredentialCipher, generateCredentialKey } from '../src/domain/credential-cipher.js';
+import { createSandboxGateway } from '../src/gateway/sandbox.js';
+import { createAccountService, type AccountRuns } from '../src/services/accounts.js';
 import { buildTestApp, dataSnapshot, type TestApp } from './support/test-app.js';
 
 const accountFields = ['id', 'userId', 'username', 'displayName', 'robux', 'status', 'lastChecked', 'createdAt', 'updatedAt'];
@@ -164,5 +169,57 @@ describe('stock accounts API', () => {
     expect(res.status).toBe(400);
     expect(res.json.error.code).toMatch(/^(invalid_field|unknown_field)$/);
     expect(dataSnapshot(t)).toEqual(before);
+  });
+});
+
+describe('the account service and the runs it starts', () => {
+  /** The service over a fresh database, with a stand-in for the engine that records what it was asked. */
+  async function serviceWith(runs: Partial<AccountRuns> = {}) {
+    const database = openDatabase(':memory:');
+    const triggered: (string | undefined)[] = [];
+    const accounts = createAccountService({
+      db: database.db,
+      gateway: createSandboxGateway(),
+      cipher: await createCredentialCipher(generateCredentialKey()),
+      clock: { now: () => Date.parse('2026-11-27T12:00:00Z') },
+      gatewayTimeoutMs: 1000,
+      runs: {
+        assertAccepting: () => {},
+        trigger: (input) => (triggered.push(input.stockAccountId), { sessionId: `run-${triggered.length}` }),
+        isBuyingWith: () => false,
+        ...runs,
+      },
+    });
+    return { accounts, triggered, close: () => database.sqlite.close() };
+  }
+
+  it('an add or an update starts a run for that account and answers its sessionId', async () => {
+    const s = await serviceWith();
+    const added = await s.accounts.add('sandbox:alice:100');
+    expect(added).toMatchObject({ created: true, sessionId: 'run-1' });
+    const updated = await s.accounts.update(added.account.id, { status: 'inactive' });
+    expect(updated).toMatchObject({ account: { status: 'inactive' }, sessionId: 'run-2' });
+    expect(s.triggered).toEqual([added.account.id, added.account.id]);
+    s.close();
+  });
+
+  it('while the engine refuses new work, an add stores nothing and starts nothing', async () => {
+    const s = await serviceWith({
+      assertAccepting: () => {
+        throw new AppError(503, 'shutting_down', 'stopping');
+      },
+    });
+    await expect(s.accounts.add('sandbox:alice:100')).rejects.toMatchObject({ status: 503 });
+    expect(s.accounts.list()).toEqual([]);
+    expect(s.triggered).toEqual([]);
+    s.close();
+  });
+
+  it('an account a run is buying with is not deleted: 409 account_in_use', async () => {
+    const s = await serviceWith({ isBuyingWith: () => true });
+    const { account } = await s.accounts.add('sandbox:alice:100');
+    expect(() => s.accounts.remove(account.id)).toThrow(expect.objectContaining({ status: 409, code: 'account_in_use' }));
+    expect(s.accounts.list().map((row) => row.id)).toEqual([account.id]);
+    s.close();
   });
 });

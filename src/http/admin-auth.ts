@@ -1,6 +1,5 @@
 // Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>` or the session cookie set at log-in.
-// A session (SPEC §11) is a random id in the cookie; the database holds only its SHA-256 and a
-// fingerprint of the token it was opened with, so a new ADMIN_TOKEN ends every session.
+// The database holds a session's SHA-256 and its token's fingerprint, so a new ADMIN_TOKEN ends every session.
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Clock } from '../clock.js';
@@ -11,6 +10,8 @@ import { AppError } from '../domain/app-error.js';
 import { assertOwnOrigin, changesState } from './same-origin.js';
 
 export const sessionCookieName = 'ap_session';
+/** The browser forgets the cookie when the session's absolute expiry comes. */
+export const sessionCookieMaxAgeSeconds = sessionLifetimeMs / 1000;
 
 /** A session's last use is written at most this often: not a write per request. */
 export const sessionTouchIntervalMs = 60_000;
@@ -82,9 +83,8 @@ export function createAdminAuth({ db, clock, adminToken }: AdminAuthDeps): Admin
 }
 
 /**
- * Compares a candidate with a secret in time that depends only on the candidate's length (which
- * the caller knows anyway), never on the secret's content or on where they first differ.
- * Synchronous: it runs on every request.
+ * Compares in time that depends only on the candidate's length (the caller knows it anyway), never
+ * on the secret or where they first differ. Synchronous: it runs on every request.
  */
 export function constantTimeEqual(candidate: string, secret: string): boolean {
   const a = encoder.encode(candidate);

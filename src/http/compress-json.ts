@@ -1,8 +1,5 @@
-// JSON answers over a size, gzip- or deflate-compressed when the client accepts it: Hono's
-// `compress` (the Web-standard CompressionStream), which adds `Vary: Accept-Encoding`. It
-// compresses a body whose size it does not know (c.json() sets no Content-Length) however small,
-// so the size is measured here first. Only application/json: never a stream (SPEC §5), whose
-// answer also says `no-transform`, nor the client's files, which come pre-compressed.
+// JSON answers over a size, compressed through Hono's `compress` when accepted. It would compress a
+// tiny c.json() body too (no Content-Length), so the size is measured here; streams and files never.
 import type { MiddlewareHandler } from 'hono';
 import { compress } from 'hono/compress';
 

@@ -1,6 +1,5 @@
-// Date query parameters (`from`, `to`): ISO-8601 dates or date-times, checked against the calendar.
-// Date.parse rolls an impossible day over (2024-02-30 is 2024-03-01), so each field is checked
-// first. Hand-written: valibot's isoDate / isoTimestamp check the shape, not the month's length.
+// Date query parameters (`from`, `to`): ISO-8601, each field checked against the calendar first, since
+// Date.parse rolls 2024-02-30 over to 03-01 and valibot's isoDate checks the shape, not the month's length.
 import * as v from 'valibot';
 
 const day = 86_400_000;

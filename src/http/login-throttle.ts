@@ -1,7 +1,5 @@
-// Failed log-ins counted per client address (SPEC §11): past `maxFailures` in a window the address
-// is refused (429 with Retry-After) until the window ends. In memory and bounded: at most
-// `maxAddresses` are remembered, the oldest forgotten first, so a flood of addresses costs memory
-// it cannot grow beyond.
+// Failed log-ins per client address (SPEC §11): past `maxFailures` in a window, 429 with Retry-After.
+// At most `maxAddresses` remembered, oldest forgotten first, so a flood of addresses cannot grow memory.
 import { AppError } from '../domain/app-error.js';
 
 export interface LoginThrottleOptions {

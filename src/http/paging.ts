@@ -1,6 +1,7 @@
-// The `limit` query parameter of the list endpoints (1..100); the cursor codec is src/domain/paging.ts.
+// The list endpoints' paging on the wire: the `limit` query parameter (1..100), and a page as JSON.
+// The cursor codec is src/domain/paging.ts; the paging itself happens in the services.
 import * as v from 'valibot';
-import { defaultPageSize, maxPageSize } from '../domain/paging.js';
+import { defaultPageSize, maxPageSize, type Page } from '../domain/paging.js';
 
 export const limitSchema = v.optional(
   v.pipe(
@@ -13,3 +14,13 @@ export const limitSchema = v.optional(
   ),
   String(defaultPageSize),
 );
+
+export type PageBody<K extends string, J> = { [key in K]: J[] } & { nextCursor?: string };
+
+/** `{ [key]: items, nextCursor }`, without `nextCursor` on the last page (clients stop there). */
+export function pageBody<K extends string, T>(key: K, page: Page<T>): PageBody<K, T>;
+export function pageBody<K extends string, T, J>(key: K, page: Page<T>, present: (item: T) => J): PageBody<K, J>;
+export function pageBody<K extends string, T, J>(key: K, page: Page<T>, present?: (item: T) => J): PageBody<K, T | J> {
+  const items = present ? page.items.map((item) => present(item)) : page.items;
+  return { [key]: items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } as PageBody<K, T | J>;
+}

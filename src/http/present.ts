@@ -1,9 +1,12 @@
-// Rows → the JSON the API answers (SPEC §2). The credential column never leaves through here.
+// Rows → the JSON the API answers (SPEC §2), typed by src/domain/api.ts. The credential column
+// never leaves through here.
 import { isoTime } from '../clock.js';
+import type { Resolution, StockAccount, Transaction } from '../domain/api.js';
 import type { AccountRow } from '../stores/accounts.js';
+import type { AuditRow } from '../stores/audit.js';
 import type { TransactionRow } from '../stores/transactions.js';
 
-export function presentAccount(row: AccountRow) {
+export function presentAccount(row: AccountRow): StockAccount {
   return {
     id: row.id,
     userId: row.userId,
@@ -17,7 +20,8 @@ export function presentAccount(row: AccountRow) {
   };
 }
 
-export function presentTransaction(row: TransactionRow) {
+/** An order, with its hand resolution (the audit row of its `…/resolve`) beside it when it has one. */
+export function presentTransaction(row: TransactionRow, resolution?: AuditRow): Transaction {
   return {
     id: row.id,
     invoiceId: row.invoiceId,
@@ -34,5 +38,11 @@ export function presentTransaction(row: TransactionRow) {
     createdAt: isoTime(row.createdAt),
     updatedAt: isoTime(row.updatedAt),
     completedAt: isoTime(row.completedAt),
+    ...(resolution ? { resolution: presentResolution(resolution) } : {}),
   };
+}
+
+function presentResolution(row: AuditRow): Resolution {
+  // A `transaction.resolve` row is written only with a checked outcome and a non-empty note (src/services/resolve.ts).
+  return { outcome: row.outcome as Resolution['outcome'], note: row.note ?? '', at: isoTime(row.at), actor: row.actor };
 }

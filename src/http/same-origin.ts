@@ -10,11 +10,8 @@ export function changesState(method: string): boolean {
 }
 
 /**
- * `Sec-Fetch-Site: same-origin` when the browser sends it (secure contexts, localhost included);
- * otherwise an `Origin` whose host is the request's own. That host is the URL's (the Host header)
- * or the first `X-Forwarded-Host` a proxy set: another origin's page cannot set that header on a
- * cross-origin request without a CORS preflight, which this server never grants. A request with
- * neither header is refused: every browser sends `Origin` on a POST from a script.
+ * `Sec-Fetch-Site: same-origin`, else an `Origin` whose host is the request's: the Host, or the first
+ * `X-Forwarded-Host`, which another site's page cannot set without a preflight we never grant.
  */
 export function cameFromOwnOrigin(c: Context): boolean {
   const fetchSite = c.req.header('sec-fetch-site');

@@ -4,12 +4,11 @@ import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as v from 'valibot';
 import { AppError } from '../domain/app-error.js';
-import { sessionCookieName, type AdminAuth } from '../http/admin-auth.js';
+import { sessionCookieMaxAgeSeconds, sessionCookieName, type AdminAuth } from '../http/admin-auth.js';
 import type { LoginThrottle } from '../http/login-throttle.js';
 import { readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 import { assertOwnOrigin } from '../http/same-origin.js';
-import { sessionLifetimeMs } from '../stores/sessions.js';
 
 const loginBody = v.strictObject({ token: v.pipe(v.string('must be a string'), v.maxLength(1024)) });
 
@@ -31,11 +30,7 @@ export function authRoutes(app: Hono, { auth, throttle, clientAddress }: AuthRou
         throw new AppError(401, 'invalid_token', 'Invalid token');
       }
       throttle.succeeded(address);
-      setCookie(c, sessionCookieName, await auth.openSession(), {
-        ...cookieOptions(c),
-        // The browser forgets it when the session's absolute expiry comes.
-        maxAge: sessionLifetimeMs / 1000,
-      });
+      setCookie(c, sessionCookieName, await auth.openSession(), { ...cookieOptions(c), maxAge: sessionCookieMaxAgeSeconds });
       return c.body(null, 204);
     },
   });

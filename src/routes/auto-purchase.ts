@@ -3,17 +3,14 @@ import type { Context, Hono } from 'hono';
 import { accepts } from 'hono/accepts';
 import * as v from 'valibot';
 import { runStatuses } from '../db/schema.js';
-import type { Db } from '../db/types.js';
 import type { AutoPurchase } from '../engine/auto-purchase.js';
-import { runOverview, runsNewestFirst } from '../stores/runs.js';
-import { notFound } from '../domain/app-error.js';
-import { decodeCursor, pageOf } from '../domain/paging.js';
-import { limitSchema } from '../http/paging.js';
+import { limitSchema, pageBody } from '../http/paging.js';
 import { checked, readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 import { endOfDayIfDateOnly, isoDateParam } from '../http/dates.js';
 import { compressAboveBytes } from '../http/compress-json.js';
-import type { EncodedSnapshot, SnapshotCache } from '../stream/snapshot-cache.js';
+import type { RunService } from '../services/runs.js';
+import type { EncodedSnapshot } from '../stream/snapshot-cache.js';
 
 export const triggerBody = v.strictObject({
   stockAccountId: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
@@ -28,7 +25,7 @@ const sessionsQuery = v.strictObject({
   limit: limitSchema,
 });
 
-export function autoPurchaseRoutes(app: Hono, db: Db, engine: AutoPurchase, snapshots: SnapshotCache): void {
+export function autoPurchaseRoutes(app: Hono, engine: Pick<AutoPurchase, 'trigger'>, runs: RunService): void {
   resource(app, '/api/auto-purchase', {
     POST: async (c) => {
       // An empty body starts a run with no trigger account.
@@ -38,27 +35,21 @@ export function autoPurchaseRoutes(app: Hono, db: Db, engine: AutoPurchase, snap
     },
   });
   resource(app, '/api/auto-purchase/progress/:sessionId', {
-    GET: async (c) => {
-      const snapshot = snapshots.get(c.req.param('sessionId')!);
-      if (!snapshot) throw notFound('Run');
-      return await snapshotAnswer(c, snapshot);
-    },
+    GET: (c) => snapshotAnswer(c, runs.progress(c.req.param('sessionId')!)),
   });
   resource(app, '/api/auto-purchase/sessions', {
     GET: (c) => {
       const query = checked(sessionsQuery, c.req.query(), 'query');
-      const to = query.to === undefined ? undefined : endOfDayIfDateOnly(c.req.query('to')!, query.to);
-      const before = query.cursor === undefined ? undefined : (decodeCursor(query.cursor, ['number', 'string']) as [number, string]);
-      const rows = runsNewestFirst(db, {
+      const page = runs.history({
+        // An empty filter (a cleared select in a form) filters nothing.
         status: query.status || undefined,
         from: query.from,
-        to,
+        to: query.to === undefined ? undefined : endOfDayIfDateOnly(c.req.query('to')!, query.to),
         stockAccountId: query.stockAccountId || undefined,
-        before,
-        limit: query.limit + 1,
+        cursor: query.cursor,
+        limit: query.limit,
       });
-      const page = pageOf(rows, query.limit, (row) => [row.createdAt, row.sessionId]);
-      return c.json({ sessions: page.items.map(runOverview), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+      return c.json(pageBody('sessions', page));
     },
   });
 }

@@ -1,21 +1,12 @@
 // Liveness with a real database query: 503 when the database cannot answer, or cannot be written.
 import type { Hono } from 'hono';
-import type { Clock } from '../clock.js';
-import type { Db } from '../db/types.js';
 import { resource } from '../http/resource.js';
-import type { Logger } from '../logger.js';
-import { checkDatabase } from '../services/health.js';
-import { errorText } from '../domain/error-text.js';
+import type { HealthService } from '../services/health.js';
 
-export function healthRoutes(app: Hono, db: Db, logger: Logger, clock: Clock): void {
+export function healthRoutes(app: Hono, health: HealthService): void {
   resource(app, '/healthz', {
     GET: (c) => {
-      try {
-        checkDatabase(db, clock.now());
-      } catch (error) {
-        logger.error(`health check: database unusable: ${errorText(error)}`);
-        throw error;
-      }
+      health.assertHealthy();
       return c.json({ ok: true });
     },
   });

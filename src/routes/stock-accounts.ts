@@ -4,8 +4,6 @@ import * as v from 'valibot';
 import { presentAccount } from '../http/present.js';
 import { readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
-import type { AutoPurchase } from '../engine/auto-purchase.js';
-import { AppError } from '../domain/app-error.js';
 import type { AccountService } from '../services/accounts.js';
 
 const credential = v.pipe(
@@ -21,31 +19,23 @@ export const updateAccountBody = v.strictObject({
   status: v.optional(v.picklist(['active', 'inactive'], 'must be "active" or "inactive"')),
 });
 
-export function stockAccountRoutes(app: Hono, accounts: AccountService, engine: AutoPurchase): void {
+export function stockAccountRoutes(app: Hono, accounts: AccountService): void {
   resource(app, '/api/admin/stock-accounts', {
-    GET: (c) => c.json({ stockAccounts: accounts.list().map(presentAccount) }),
+    GET: (c) => c.json({ stockAccounts: accounts.list().map((row) => presentAccount(row)) }),
     POST: async (c) => {
       const body = await readJson(c, addAccountBody);
-      engine.assertAccepting();
-      const { account, created } = await accounts.add(body.robloxCookie);
-      const { sessionId } = engine.trigger({ stockAccountId: account.id });
+      const { account, created, sessionId } = await accounts.add(body.robloxCookie);
       return c.json({ stockAccount: presentAccount(account), autoPurchase: { sessionId } }, created ? 201 : 200);
     },
   });
   resource(app, '/api/admin/stock-accounts/:id', {
     PUT: async (c) => {
       const body = await readJson(c, updateAccountBody);
-      engine.assertAccepting();
-      const account = await accounts.update(c.req.param('id')!, { credential: body.robloxCookie, status: body.status });
-      const { sessionId } = engine.trigger({ stockAccountId: account.id });
+      const { account, sessionId } = await accounts.update(c.req.param('id')!, { credential: body.robloxCookie, status: body.status });
       return c.json({ stockAccount: presentAccount(account), autoPurchase: { sessionId } });
     },
     DELETE: (c) => {
-      const id = c.req.param('id')!;
-      if (engine.isBuyingWith(id)) {
-        throw new AppError(409, 'account_in_use', 'A run is buying with this stock account right now; delete it once the purchase ends');
-      }
-      accounts.remove(id);
+      accounts.remove(c.req.param('id')!);
       return c.body(null, 204);
     },
   });

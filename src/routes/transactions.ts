@@ -1,8 +1,8 @@
 // /api/transactions: paid orders in, the list out.
 import type { Context, Hono } from 'hono';
 import * as v from 'valibot';
-import { transactionStatuses } from '../db/schema.js';
-import { limitSchema } from '../http/paging.js';
+import { transactionStatuses } from '../domain/api.js';
+import { limitSchema, pageBody } from '../http/paging.js';
 import { presentTransaction } from '../http/present.js';
 import { checked, jsonObject, readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
@@ -10,9 +10,6 @@ import type { AutoPurchase } from '../engine/auto-purchase.js';
 import { notFound } from '../domain/app-error.js';
 import type { OrderService } from '../services/orders.js';
 import { resolveOutcomes } from '../services/resolve.js';
-import { isoTime } from '../clock.js';
-import type { AuditRow } from '../stores/audit.js';
-import type { TransactionRow } from '../stores/transactions.js';
 
 const positiveId = v.nullish(
   v.pipe(
@@ -72,10 +69,7 @@ export function transactionRoutes(app: Hono, orders: OrderService, engine: AutoP
     GET: (c) => {
       const query = checked(listQuery, c.req.query(), 'query');
       const page = orders.list({ status: query.status || undefined, cursor: query.cursor, limit: query.limit });
-      return c.json({
-        transactions: page.items.map((row) => presentOrder(row, page.resolutions.get(row.id))),
-        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-      });
+      return c.json(pageBody('transactions', page, (order) => presentTransaction(order.transaction, order.resolution)));
     },
   });
   resource(app, '/api/transactions/:id/retry', {
@@ -92,19 +86,9 @@ export function transactionRoutes(app: Hono, orders: OrderService, engine: AutoP
       const id = transactionId(c.req.param('id'));
       const body = await readJson(c, resolveBody);
       const { transaction, audit } = orders.resolve(id, { ...body, actor: actorOf(c) });
-      return c.json({ transaction: presentOrder(transaction, audit) });
+      return c.json({ transaction: presentTransaction(transaction, audit) });
     },
   });
-}
-
-/** A transaction with the hand resolution shown beside it, when it has one. */
-function presentOrder(row: TransactionRow, resolution: AuditRow | undefined) {
-  const presented = presentTransaction(row);
-  if (!resolution) return presented;
-  return {
-    ...presented,
-    resolution: { outcome: resolution.outcome, note: resolution.note, at: isoTime(resolution.at), actor: resolution.actor },
-  };
 }
 
 /**

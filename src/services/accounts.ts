@@ -1,4 +1,5 @@
-// Stock accounts: every credential is verified with the gateway before it is stored, encrypted.
+// Stock accounts: every credential is verified with the gateway before it is stored, encrypted;
+// every add or update starts a run (SPEC §1), and no account is deleted while a run buys with it.
 import { AppError, notFound } from '../domain/app-error.js';
 import type { Clock } from '../clock.js';
 import type { AccountStatus } from '../db/schema.js';
@@ -7,8 +8,15 @@ import type { CredentialCipher } from '../domain/credential-cipher.js';
 import { GatewayTransientError, type Gateway, type VerifyResult } from '../gateway/gateway.js';
 import { write } from '../db/write.js';
 import * as store from '../stores/accounts.js';
-import { storeGatewayBalance } from '../stores/purchases.js';
 import { errorText } from '../domain/error-text.js';
+
+/** What the service needs of the engine (src/engine/auto-purchase.ts). */
+export interface AccountRuns {
+  /** Throws 503 while shutting down: checked before a change, so no change is left without its run. */
+  assertAccepting(): void;
+  trigger(input: { stockAccountId?: string }): { sessionId: string };
+  isBuyingWith(accountId: string): boolean;
+}
 
 export interface AccountServiceDeps {
   db: Db;
@@ -16,113 +24,143 @@ export interface AccountServiceDeps {
   cipher: CredentialCipher;
   clock: Clock;
   gatewayTimeoutMs: number;
+  runs: AccountRuns;
+}
+
+export interface AccountUpdate {
+  credential?: string;
+  status?: 'active' | 'inactive';
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;
 
 export function createAccountService(deps: AccountServiceDeps) {
-  const { db, cipher, clock } = deps;
-
-  async function verify(credential: string): Promise<VerifyResult> {
-    try {
-      return await deps.gateway.verifyAccount(credential, { signal: AbortSignal.timeout(deps.gatewayTimeoutMs) });
-    } catch (error) {
-      if (error instanceof GatewayTransientError || isAbort(error)) {
-        throw new AppError(502, 'gateway_unavailable', 'The purchase gateway did not answer; nothing was changed. Try again shortly.');
-      }
-      // A gateway that refuses us (a wrong GATEWAY_SECRET, say) is the server's problem, not the
-      // caller's; its message names the path and status, never the credential.
-      throw new AppError(502, 'gateway_error', `The purchase gateway failed: ${errorText(error)}. Nothing was changed.`);
-    }
-  }
+  const { db, runs } = deps;
+  /** The run the change starts, or the active run that will see it. */
+  const runFor = (account: store.AccountRow) => runs.trigger({ stockAccountId: account.id }).sessionId;
 
   return {
     list: () => store.listAccounts(db),
 
     /** Adds the account behind a credential, or updates it when it is stored already. */
-    async add(credential: string): Promise<{ account: store.AccountRow; created: boolean }> {
-      const verified = await verify(credential);
-      if (!verified.ok) throw rejectedCredential(verified.message);
-      const now = clock.now();
-      const id = crypto.randomUUID();
-      const credentialEnc = await cipher.encrypt(credential);
-      const account = write(db, (tx) => {
-        const row = store.upsertAccountByUser(tx, {
-        id,
-        userId: verified.userId,
-        username: verified.username,
-        displayName: verified.displayName,
-        robux: verified.robux,
-        status: 'active',
-        credentialEnc,
-        lastChecked: now,
-        createdAt: now,
-        updatedAt: now,
-        });
-        // Purchases in flight with this account are not in the gateway's reading yet.
-        storeGatewayBalance(tx, row.id, verified.robux, now);
-        return store.accountById(tx, row.id)!;
-      });
-      return { account, created: account.id === id };
+    async add(credential: string): Promise<{ account: store.AccountRow; created: boolean; sessionId: string }> {
+      runs.assertAccepting();
+      const { account, created } = await storeVerified(deps, credential);
+      return { account, created, sessionId: runFor(account) };
     },
 
-    /**
-     * Re-checks the balance with the new credential, or the stored one. A new credential must be
-     * valid and of the same platform account; a stored one the gateway now rejects marks the
-     * account invalid. A gateway that does not answer still lets the admin switch the status.
-     */
-    async update(id: string, input: { credential?: string; status?: 'active' | 'inactive' }): Promise<store.AccountRow> {
-      const account = store.accountById(db, id);
-      if (!account) throw notFound('Stock account');
-      const credential = input.credential ?? (await cipher.decrypt(account.credentialEnc));
-      let verified: VerifyResult | undefined;
-      try {
-        verified = await verify(credential);
-      } catch (error) {
-        if (input.credential !== undefined || input.status === undefined || !(error instanceof AppError)) throw error;
-      }
-      const now = clock.now();
-      if (!verified) return write(db, (tx) => store.updateAccount(tx, id, { status: input.status, updatedAt: now })) ?? gone();
-      if (!verified.ok) {
-        if (input.credential !== undefined) throw rejectedCredential(verified.message);
-        return write(db, (tx) => store.updateAccount(tx, id, { status: 'invalid', lastChecked: now, updatedAt: now })) ?? gone();
-      }
-      if (verified.userId !== account.userId) {
-        throw new AppError(
-          422,
-          'credential_mismatch',
-          `This Roblox cookie belongs to another account (${verified.username}); add it as a new stock account instead.`,
-        );
-      }
-      const status: AccountStatus = input.status ?? (account.status === 'invalid' ? 'active' : account.status);
-      const credentialEnc = input.credential !== undefined ? await cipher.encrypt(input.credential) : undefined;
-      return write(db, (tx) => {
-        const updated = store.updateAccount(tx, id, {
-          username: verified.username,
-          displayName: verified.displayName,
-          status,
-          ...(credentialEnc !== undefined ? { credentialEnc } : {}),
-          updatedAt: now,
-        });
-        if (!updated) gone();
-        storeGatewayBalance(tx, id, verified.robux, now);
-        return store.accountById(tx, id)!;
-      });
+    async update(id: string, input: AccountUpdate): Promise<{ account: store.AccountRow; sessionId: string }> {
+      runs.assertAccepting();
+      const account = await recheck(deps, id, input);
+      return { account, sessionId: runFor(account) };
     },
 
     remove(id: string): void {
+      if (runs.isBuyingWith(id)) {
+        throw new AppError(409, 'account_in_use', 'A run is buying with this stock account right now; delete it once the purchase ends');
+      }
       if (!write(db, (tx) => store.deleteAccount(tx, id))) throw notFound('Stock account');
     },
   };
 }
 
-function rejectedCredential(reason: string): AppError {
-  return new AppError(422, 'invalid_credential', `The gateway rejected this Roblox cookie: ${reason}. Nothing was saved.`);
+async function storeVerified(deps: AccountServiceDeps, credential: string): Promise<{ account: store.AccountRow; created: boolean }> {
+  const verified = await verifyCredential(deps, credential);
+  if (!verified.ok) throw rejectedCredential(verified.message);
+  const now = deps.clock.now();
+  const id = crypto.randomUUID();
+  const credentialEnc = await deps.cipher.encrypt(credential);
+  const account = write(deps.db, (tx) => {
+    const row = store.upsertAccountByUser(tx, {
+      id,
+      userId: verified.userId,
+      username: verified.username,
+      displayName: verified.displayName,
+      robux: verified.robux,
+      status: 'active',
+      credentialEnc,
+      lastChecked: now,
+      createdAt: now,
+      updatedAt: now,
+    });
+    // Purchases in flight with this account are not in the gateway's reading yet.
+    store.storeGatewayBalance(tx, row.id, verified.robux, now);
+    return store.accountById(tx, row.id)!;
+  });
+  return { account, created: account.id === id };
 }
 
-/** The row was deleted while the gateway was being asked. */
-function gone(): never {
-  throw notFound('Stock account');
+/**
+ * Re-checks the balance with the new credential or the stored one: a new one must be valid and the
+ * same platform account's; a stored one the gateway now rejects marks the account invalid.
+ */
+async function recheck(deps: AccountServiceDeps, id: string, input: AccountUpdate): Promise<store.AccountRow> {
+  const account = store.accountById(deps.db, id);
+  if (!account) throw notFound('Stock account');
+  const verified = await verifyForUpdate(deps, account, input);
+  const now = deps.clock.now();
+  if (!verified) return save(deps.db, id, { status: input.status, updatedAt: now });
+  if (!verified.ok) {
+    if (input.credential !== undefined) throw rejectedCredential(verified.message);
+    return save(deps.db, id, { status: 'invalid', lastChecked: now, updatedAt: now });
+  }
+  if (verified.userId !== account.userId) {
+    throw new AppError(
+      422,
+      'credential_mismatch',
+      `This Roblox cookie belongs to another account (${verified.username}); add it as a new stock account instead.`,
+    );
+  }
+  const status: AccountStatus = input.status ?? (account.status === 'invalid' ? 'active' : account.status);
+  const credentialEnc = input.credential !== undefined ? await deps.cipher.encrypt(input.credential) : undefined;
+  const changes = {
+    username: verified.username,
+    displayName: verified.displayName,
+    status,
+    ...(credentialEnc !== undefined ? { credentialEnc } : {}),
+    updatedAt: now,
+  };
+  return save(deps.db, id, changes, (tx) => store.storeGatewayBalance(tx, id, verified.robux, now));
+}
+
+/**
+ * The gateway's verdict on the new credential or the stored one; undefined when the gateway did
+ * not answer and the admin only switches the status, which needs no gateway.
+ */
+async function verifyForUpdate(deps: AccountServiceDeps, account: store.AccountRow, input: AccountUpdate): Promise<VerifyResult | undefined> {
+  const credential = input.credential ?? (await deps.cipher.decrypt(account.credentialEnc));
+  try {
+    return await verifyCredential(deps, credential);
+  } catch (error) {
+    if (input.credential !== undefined || input.status === undefined || !(error instanceof AppError)) throw error;
+    return undefined;
+  }
+}
+
+/** Writes the changes (and `alsoInTx` in the same transaction); 404 when the row went while the gateway was asked. */
+function save(db: Db, id: string, changes: store.AccountChanges, alsoInTx?: (tx: Db) => void): store.AccountRow {
+  return write(db, (tx) => {
+    if (!store.updateAccount(tx, id, changes)) throw notFound('Stock account');
+    alsoInTx?.(tx);
+    return store.accountById(tx, id)!;
+  });
+}
+
+async function verifyCredential(deps: AccountServiceDeps, credential: string): Promise<VerifyResult> {
+  try {
+    return await deps.gateway.verifyAccount(credential, { signal: AbortSignal.timeout(deps.gatewayTimeoutMs) });
+  } catch (error) {
+    if (error instanceof GatewayTransientError || isAbort(error)) {
+      throw new AppError(502, 'gateway_unavailable', 'The purchase gateway did not answer; nothing was changed. Try again shortly.');
+    }
+    // A gateway that refuses us (a wrong GATEWAY_SECRET, say) is the server's problem, not the
+    // caller's; its message names the path and status, never the credential.
+    throw new AppError(502, 'gateway_error', `The purchase gateway failed: ${errorText(error)}. Nothing was changed.`);
+  }
+}
+
+function rejectedCredential(reason: string): AppError {
+  return new AppError(422, 'invalid_credential', `The gateway rejected this Roblox cookie: ${reason}. Nothing was saved.`);
 }
 
 function isAbort(error: unknown): boolean {

@@ -1,13 +1,21 @@
 // Customer orders arrive paid and wait as pending transactions.
 import type { Clock } from '../clock.js';
-import type { TransactionStatus } from '../db/schema.js';
+import type { TransactionStatus } from '../domain/api.js';
 import type { Db } from '../db/types.js';
-import { decodeCursor, pageOf } from '../domain/paging.js';
+import type { Page } from '../domain/paging.js';
 import { write } from '../db/write.js';
+import type { AuditRow } from '../stores/audit.js';
 import * as store from '../stores/transactions.js';
-import { resolutionsOf, resolveUnknownOrder, type Resolution } from './resolve.js';
+import { readPage, type PageRequest } from './paging.js';
+import { resolutionsOf, resolveUnknownOrder, type ResolveInput } from './resolve.js';
 
 export type OrderInput = store.OrderFields;
+
+/** An order of a listed page, with its hand resolution when it has one. */
+export interface ListedOrder {
+  transaction: store.TransactionRow;
+  resolution?: AuditRow;
+}
 
 export type OrderService = ReturnType<typeof createOrderService>;
 
@@ -25,16 +33,21 @@ export function createOrderService(deps: { db: Db; clock: Clock }) {
       });
     },
 
-    list(query: { status?: TransactionStatus; cursor?: string; limit: number }) {
-      const beforeId = query.cursor === undefined ? undefined : (decodeCursor(query.cursor, ['number'])[0] as number);
-      const rows = store.transactionsNewestFirst(db, { status: query.status, beforeId, limit: query.limit + 1 });
-      const page = pageOf(rows, query.limit, (row) => [row.id]);
+    /** Newest first. */
+    list(query: PageRequest & { status?: TransactionStatus }): Page<ListedOrder> {
+      const page = readPage(
+        query,
+        ['number'],
+        (after: [number] | undefined, limit) => store.transactionsNewestFirst(db, { status: query.status, beforeId: after?.[0], limit }),
+        (row): [number] => [row.id],
+      );
       // The hand resolutions shown beside the orders: one query for the page.
-      return { ...page, resolutions: resolutionsOf(db, page.items.map((row) => row.id)) };
+      const resolutions = resolutionsOf(db, page.items.map((row) => row.id));
+      return { ...page, items: page.items.map((row) => ({ transaction: row, resolution: resolutions.get(row.id) })) };
     },
 
     /** POST /api/transactions/:id/resolve: an `unknown` order settled by hand, audited. */
-    resolve(transactionId: number, resolution: Resolution) {
+    resolve(transactionId: number, resolution: ResolveInput) {
       return resolveUnknownOrder({ db, clock }, transactionId, resolution);
     },
   };

@@ -1,6 +1,5 @@
-// Settling an `unknown` order by hand (SPEC §4, §11): the admin says whether the purchase went
-// through; the order, its attempt and the reserved robux follow, and an audit row records who
-// said so, when and why, in the same transaction.
+// Settling an `unknown` order by hand (SPEC §4, §11): the order, its attempt and the reserved robux
+// follow the admin's word, and an audit row records who, when and why, in the same transaction.
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
 import { write } from '../db/write.js';
@@ -12,7 +11,8 @@ import { transactionById, type TransactionRow } from '../stores/transactions.js'
 export const resolveOutcomes = ['completed', 'failed'] as const;
 export type ResolveOutcome = (typeof resolveOutcomes)[number];
 
-export interface Resolution {
+/** The admin's word on an unknown order (the answer's `resolution` is src/domain/api.ts). */
+export interface ResolveInput {
   outcome: ResolveOutcome;
   note: string;
   /** Who resolved it: "admin token", "browser session", or a token's name. */
@@ -33,7 +33,7 @@ export const resolvedByHandError = (note: string) => `Resolved by hand: ${note}`
 export function resolveUnknownOrder(
   deps: { db: Db; clock: Clock },
   transactionId: number,
-  resolution: Resolution,
+  resolution: ResolveInput,
 ): { transaction: TransactionRow; audit: AuditRow } {
   const now = deps.clock.now();
   return write(deps.db, (tx) => {

@@ -1,7 +1,5 @@
-// Browser-session rows (SPEC §11): only the SHA-256 of a session id and the fingerprint of the
-// admin token it was opened with are stored, never the id or the token. Writes take a `tx` from
-// `write()`; the session policy (idle and absolute expiry) lives here, so the cleanup job and the
-// log-in check read the same numbers.
+// Browser-session rows (SPEC §11): a session id's SHA-256 and its token's fingerprint, never either
+// secret. The expiry policy lives here so the cleanup job and the log-in check read the same numbers.
 import { eq, lte, or, sql } from 'drizzle-orm';
 import { preparedFor } from '../db/prepared.js';
 import { sessions } from '../db/schema.js';

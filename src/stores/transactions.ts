@@ -25,8 +25,10 @@ export function pendingOrderRow(order: OrderFields, at: number): NewTransactionR
   };
 }
 
-/** Records the order unless its invoice is stored already; answers the new row, or undefined. */
-/** Inside a `write()` only (a RETURNING read outside a transaction loses a failed commit's error). */
+/**
+ * Records the order unless its invoice is stored already; answers the new row, or undefined.
+ * Inside a `write()` only: a RETURNING read outside a transaction loses a failed commit's error.
+ */
 export function insertTransactionOnce(tx: Db, row: NewTransactionRow): TransactionRow | undefined {
   return tx.insert(transactions).values(row).onConflictDoNothing({ target: transactions.invoiceId }).returning().get();
 }
