@@ -1,26 +1,27 @@
 // `autopurchase watch | run` as a real process against a real server process (SPEC §9).
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyRun, foldEvents } from '../src/domain/fold.js';
 import type { RunEvent, RunSnapshot } from '../src/domain/run.js';
-import { callApi, runCli } from './support/cli-process.js';
+import { startTcpProxy, type TcpProxy } from './browser/support/tcp-proxy.js';
+import { adminClientAt } from './support/admin-client.js';
+import { runCli } from './support/cli-process.js';
 import { startFakeGateway, type FakeGateway } from './support/fake-gateway-server.js';
 import { cleanUp, freePort, makeTempDir, startServer, type ServerProcess } from './support/server-process.js';
 
 const token = 'cli-test-token-0123456789';
 let gateways: FakeGateway[] = [];
-let proxies: net.Server[] = [];
+let proxies: TcpProxy[] = [];
 
 afterEach(async () => {
   await cleanUp();
   await Promise.all(gateways.map((g) => g.close()));
-  for (const proxy of proxies) proxy.close();
+  await Promise.all(proxies.map((proxy) => proxy.close()));
   gateways = [];
   proxies = [];
 });
 
 const cli = runCli;
-const api = (server: ServerProcess, method: string, path: string, body?: unknown) => callApi(server, token, method, path, body);
+const api = (server: ServerProcess, method: string, path: string, body?: unknown) => adminClientAt(server.url, token)(method, path, body);
 
 /** Folds the --json lines: the snapshot line, then one line per event. */
 function foldJsonLines(stdout: string): { snapshot: RunSnapshot; seqs: number[] } {
@@ -28,26 +29,6 @@ function foldJsonLines(stdout: string): { snapshot: RunSnapshot; seqs: number[] 
   expect(lines[0].type).toBe('snapshot');
   const events = lines.slice(1).map((line) => ({ seq: line.seq, type: line.type, data: line.data }) as RunEvent);
   return { snapshot: foldEvents(lines[0].snapshot, events), seqs: [lines[0].seq, ...events.map((e) => e.seq)] };
-}
-
-/** A TCP proxy that can cut every connection going through it. */
-async function cuttableProxy(target: number) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-  });
-  proxies.push(server);
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${port}`, cut: () => sockets.forEach((s) => s.destroy()) };
 }
 
 describe('autopurchase watch / run', () => {
@@ -78,7 +59,8 @@ describe('autopurchase watch / run', () => {
 
   it('resumes from its last id after the connection drops: no gap, no duplicate', async () => {
     const server = await startServer({ dataDir: makeTempDir(), env: { ADMIN_TOKEN: token, PURCHASE_DELAY_MS: '150' } });
-    const proxy = await cuttableProxy(server.port);
+    const proxy = await startTcpProxy(server.port);
+    proxies.push(proxy);
     const { json } = await api(server, 'POST', '/api/admin/stock-accounts', { robloxCookie: 'sandbox:alice:100000' });
     const watching = cli(['watch', json.autoPurchase.sessionId, '--json', '--url', proxy.url, '--token', token]);
     await new Promise((r) => setTimeout(r, 700));

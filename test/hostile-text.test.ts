@@ -4,9 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { linesFor, snapshotLines } from '../src/cli/draw.js';
 import { controlSafeJson, escapeControl } from '../src/domain/escape-control.js';
 import { emptyRun } from '../src/domain/fold.js';
-import { callApi, runCli } from './support/cli-process.js';
+import { adminClientAt } from './support/admin-client.js';
+import { runCli } from './support/cli-process.js';
 import { cleanUp, makeTempDir, startServer } from './support/server-process.js';
-import { buildTestApp, testToken } from './support/test-app.js';
+import { buildTestApp } from './support/test-app.js';
 
 /** Erases the line, returns to its start, draws a fake success, then sets the window title. */
 const hostileInvoice = 'INV-1\x1b[2K\r✓ completed\x1b]0;pwned\x07';
@@ -35,7 +36,7 @@ describe('the request log', () => {
   it('a path with %0A stays one log line, the newline shown as \\n', async () => {
     const t = await buildTestApp();
     try {
-      const res = await t.app.request('/api/x%0Aforged%20line%1B%5B2K%E2%80%AE', { headers: { authorization: `Bearer ${testToken}` } });
+      const res = await t.api('GET', '/api/x%0Aforged%20line%1B%5B2K%E2%80%AE');
       expect(res.status).toBe(404);
       const physical = t.log.join('\n').split('\n');
       // Every physical line is one the logger began: a timestamp and a level.
@@ -74,9 +75,10 @@ describe('autopurchase watch over a hostile invoice', () => {
   it('watch and watch --json print the id with no ESC, BEL, CR, C1 or bidi control from the data', async () => {
     // The demo orders go first, slowly: the watcher is following live when the hostile one is bought.
     const server = await startServer({ dataDir: makeTempDir(), env: { ADMIN_TOKEN: token, PURCHASE_DELAY_MS: '250' } });
-    const order = await callApi(server, token, 'POST', '/api/transactions', { invoiceId: hostileInvoice, gamepass: { id: 1, name: hostileName, price: 10, sellerId: 2 } });
+    const api = adminClientAt(server.url, token);
+    const order = await api('POST', '/api/transactions', { invoiceId: hostileInvoice, gamepass: { id: 1, name: hostileName, price: 10, sellerId: 2 } });
     expect(order.status).toBe(201);
-    const { json } = await callApi(server, token, 'POST', '/api/admin/stock-accounts', { robloxCookie: 'sandbox:alice:100000' });
+    const { json } = await api('POST', '/api/admin/stock-accounts', { robloxCookie: 'sandbox:alice:100000' });
     const sessionId = json.autoPurchase.sessionId;
 
     const drawn = await runCli(['watch', sessionId, '--url', server.url, '--token', token]);

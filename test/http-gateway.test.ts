@@ -5,8 +5,9 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayTransientError, refusalCodes, type BuyRequest, type Gateway } from '../src/gateway/gateway.js';
+import { GatewayTransientError, refusalCodes, type Gateway } from '../src/gateway/gateway.js';
 import { createHttpGateway, parseRetryAfter } from '../src/gateway/http.js';
+import { buyRequest } from './support/buy-requests.js';
 import { startFakeGateway, type FakeGateway } from './support/fake-gateway-server.js';
 
 const SECRET = 'gw-secret-123';
@@ -39,21 +40,6 @@ afterEach(() => {
   server.reset();
   expect(seen.filter((response) => !response.bodyUsed && response.body !== null).map((response) => response.status)).toEqual([]);
 });
-
-let counter = 0;
-function buy(overrides: Partial<BuyRequest> = {}): BuyRequest {
-  counter += 1;
-  return {
-    credential: 'sandbox:alice:1000',
-    invoiceId: `INV-${counter}`,
-    gamepassId: 500 + counter,
-    gamepassName: 'Sword pass',
-    price: 100,
-    sellerId: 77,
-    idempotencyKey: `key-${counter}-${crypto.randomUUID()}`,
-    ...overrides,
-  };
-}
 
 /** The rejection of `promise`, which must reject. */
 async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
@@ -89,7 +75,7 @@ describe('wire contract', () => {
   });
 
   it('POST /buy-pass with Idempotency-Key and exactly the contract body', async () => {
-    const request = buy({ credential: 'sandbox:bob:900', gamepassName: 'Shield "deluxe" ✓' });
+    const request = buyRequest({ credential: 'sandbox:bob:900', gamepassName: 'Shield "deluxe" ✓' });
     expect(await gateway.buyPass(request)).toEqual({ success: true });
     const [sent] = server.requests;
     expect(sent).toMatchObject({ method: 'POST', path: '/buy-pass' });
@@ -240,7 +226,7 @@ describe('verifyAccount', () => {
 
 describe('buyPass', () => {
   it('buys once per idempotency key', async () => {
-    const request = buy({ credential: 'sandbox:carol:250' });
+    const request = buyRequest({ credential: 'sandbox:carol:250' });
     expect(await gateway.buyPass(request)).toEqual({ success: true });
     expect(await gateway.buyPass(request)).toEqual({ success: true });
     expect(server.purchases(request.invoiceId)).toHaveLength(1);
@@ -249,27 +235,27 @@ describe('buyPass', () => {
 
   it.each(refusalCodes.filter((code) => code !== 'RATE_LIMITED'))('answers the refusal %s with its message', async (code) => {
     server.refuseNext(code, `because ${code}`);
-    expect(await gateway.buyPass(buy())).toEqual({ success: false, code, message: `because ${code}` });
+    expect(await gateway.buyPass(buyRequest())).toEqual({ success: false, code, message: `because ${code}` });
   });
 
   it('defaults a refusal message to its code, and reads a refusal sent with a 4xx', async () => {
     server.respondNext(409, { success: false, code: 'ALREADY_OWNED' });
-    expect(await gateway.buyPass(buy())).toEqual({ success: false, code: 'ALREADY_OWNED', message: 'ALREADY_OWNED' });
+    expect(await gateway.buyPass(buyRequest())).toEqual({ success: false, code: 'ALREADY_OWNED', message: 'ALREADY_OWNED' });
     server.respondNext(400, { success: false, code: 'PRICE_CHANGED', message: '' });
-    expect(await gateway.buyPass(buy())).toEqual({ success: false, code: 'PRICE_CHANGED', message: 'PRICE_CHANGED' });
+    expect(await gateway.buyPass(buyRequest())).toEqual({ success: false, code: 'PRICE_CHANGED', message: 'PRICE_CHANGED' });
   });
 
   it('answers the marketplace refusals (insufficient funds, invalid credential)', async () => {
-    expect(await gateway.buyPass(buy({ credential: 'sandbox:dave:10', price: 50 }))).toMatchObject({
+    expect(await gateway.buyPass(buyRequest({ credential: 'sandbox:dave:10', price: 50 }))).toMatchObject({
       success: false,
       code: 'INSUFFICIENT_FUNDS',
     });
-    expect(await gateway.buyPass(buy({ credential: 'sandbox:invalid' }))).toMatchObject({ success: false, code: 'INVALID_CREDENTIAL' });
+    expect(await gateway.buyPass(buyRequest({ credential: 'sandbox:invalid' }))).toMatchObject({ success: false, code: 'INVALID_CREDENTIAL' });
   });
 
   it('429 with Retry-After: 2 → RATE_LIMITED, retryAfterMs 2000, the body message', async () => {
     server.rateLimitNext(2);
-    expect(await gateway.buyPass(buy())).toEqual({
+    expect(await gateway.buyPass(buyRequest())).toEqual({
       success: false,
       code: 'RATE_LIMITED',
       message: 'Too many requests',
@@ -279,7 +265,7 @@ describe('buyPass', () => {
 
   it('429 with an HTTP-date Retry-After → the time until then', async () => {
     server.rateLimitNext(new Date(Date.now() + 30_000).toUTCString());
-    const result = await gateway.buyPass(buy());
+    const result = await gateway.buyPass(buyRequest());
     if (result.success || result.retryAfterMs === undefined) throw new Error('expected RATE_LIMITED with retryAfterMs');
     expect(result.code).toBe('RATE_LIMITED');
     // toUTCString drops the milliseconds; the request takes a little time.
@@ -289,26 +275,26 @@ describe('buyPass', () => {
 
   it('429 without Retry-After and without a body → 1000 ms, message defaults to the code', async () => {
     server.rateLimitNext(null, { body: null });
-    expect(await gateway.buyPass(buy())).toEqual({ success: false, code: 'RATE_LIMITED', message: 'RATE_LIMITED', retryAfterMs: 1000 });
+    expect(await gateway.buyPass(buyRequest())).toEqual({ success: false, code: 'RATE_LIMITED', message: 'RATE_LIMITED', retryAfterMs: 1000 });
   });
 
   it('a past HTTP-date is 0, an unparseable one 1000', async () => {
     server.rateLimitNext(new Date(Date.now() - 60_000).toUTCString());
-    expect(await gateway.buyPass(buy())).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 0 });
+    expect(await gateway.buyPass(buyRequest())).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 0 });
     server.rateLimitNext('soon');
-    expect(await gateway.buyPass(buy())).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 1000 });
+    expect(await gateway.buyPass(buyRequest())).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 1000 });
   });
 
   it('a RATE_LIMITED body with HTTP 200 is handled the same, Retry-After honoured', async () => {
     server.respondNext(200, { success: false, code: 'RATE_LIMITED', message: 'slow down' }, { headers: { 'retry-after': '3' } });
-    expect(await gateway.buyPass(buy())).toEqual({ success: false, code: 'RATE_LIMITED', message: 'slow down', retryAfterMs: 3000 });
+    expect(await gateway.buyPass(buyRequest())).toEqual({ success: false, code: 'RATE_LIMITED', message: 'slow down', retryAfterMs: 3000 });
     server.respondNext(200, { success: false, code: 'RATE_LIMITED' });
-    expect(await gateway.buyPass(buy())).toEqual({ success: false, code: 'RATE_LIMITED', message: 'RATE_LIMITED', retryAfterMs: 1000 });
+    expect(await gateway.buyPass(buyRequest())).toEqual({ success: false, code: 'RATE_LIMITED', message: 'RATE_LIMITED', retryAfterMs: 1000 });
   });
 
   it.each([500, 502, 503, 504])('HTTP %i is transient, naming path and status only', async (status) => {
     server.respondNext(status, { success: false, message: `secret detail ${COOKIE}` });
-    const error = await rejectionOf(gateway.buyPass(buy({ credential: COOKIE })));
+    const error = await rejectionOf(gateway.buyPass(buyRequest({ credential: COOKIE })));
     expect(error).toBeInstanceOf(GatewayTransientError);
     expect(error.message).toBe(`POST /buy-pass answered HTTP ${status}`);
     expectNoCredential(error, COOKIE);
@@ -321,7 +307,7 @@ describe('buyPass', () => {
     ['no success field', { ok: true }],
   ])('a 2xx with %s is transient (it may have bought)', async (_name, body) => {
     server.respondNext(200, body);
-    const error = await rejectionOf(gateway.buyPass(buy({ credential: COOKIE })));
+    const error = await rejectionOf(gateway.buyPass(buyRequest({ credential: COOKIE })));
     expect(error).toBeInstanceOf(GatewayTransientError);
     expect(error.message).toMatch(/^POST \/buy-pass answered an unexpected (non-JSON )?body \(HTTP 200\)$/);
     expectNoCredential(error, COOKIE);
@@ -329,21 +315,21 @@ describe('buyPass', () => {
 
   it.each([401, 403])('HTTP %i is a plain configuration error', async (status) => {
     server.respondNext(status, { success: false, code: 'INVALID_CREDENTIAL' });
-    const error = await rejectionOf(gateway.buyPass(buy({ credential: COOKIE })));
+    const error = await rejectionOf(gateway.buyPass(buyRequest({ credential: COOKIE })));
     expect(error).not.toBeInstanceOf(GatewayTransientError);
     expect(error.message).toBe(`The gateway refused our x-internal-secret (HTTP ${status})`);
   });
 
   it('another 4xx without a refusal is a plain error (the server rejected our request)', async () => {
     server.respondNext(422, { error: 'bad' });
-    const error = await rejectionOf(gateway.buyPass(buy({ credential: COOKIE })));
+    const error = await rejectionOf(gateway.buyPass(buyRequest({ credential: COOKIE })));
     expect(error).not.toBeInstanceOf(GatewayTransientError);
     expect(error.message).toBe('POST /buy-pass answered HTTP 422');
   });
 
   it('a redirect is not followed (the secret stays home) and is a plain error', async () => {
     server.respondNext(307, undefined, { headers: { location: 'http://example.invalid/steal' } });
-    const error = await rejectionOf(gateway.buyPass(buy({ credential: COOKIE })));
+    const error = await rejectionOf(gateway.buyPass(buyRequest({ credential: COOKIE })));
     expect(error).not.toBeInstanceOf(GatewayTransientError);
     expect(error.message).toMatch(/^POST \/buy-pass answered a redirect \(HTTP 307\)/);
     expect(server.requests).toHaveLength(1);
@@ -351,7 +337,7 @@ describe('buyPass', () => {
 
   it('a dropped connection is transient', async () => {
     server.dropConnectionNext();
-    const error = await rejectionOf(gateway.buyPass(buy({ credential: COOKIE })));
+    const error = await rejectionOf(gateway.buyPass(buyRequest({ credential: COOKIE })));
     expect(error).toBeInstanceOf(GatewayTransientError);
     expect(error.message).toMatch(/^POST \/buy-pass got no answer/);
     expectNoCredential(error, COOKIE);
@@ -361,7 +347,7 @@ describe('buyPass', () => {
     const closed = await startFakeGateway({ secret: SECRET });
     const url = closed.url;
     await closed.close();
-    const error = await rejectionOf(createHttpGateway({ url, secret: SECRET }).buyPass(buy({ credential: COOKIE })));
+    const error = await rejectionOf(createHttpGateway({ url, secret: SECRET }).buyPass(buyRequest({ credential: COOKIE })));
     expect(error).toBeInstanceOf(GatewayTransientError);
     expectNoCredential(error, COOKIE);
   });
@@ -369,7 +355,7 @@ describe('buyPass', () => {
   it('a hang with AbortSignal.timeout(100) is transient within a second', async () => {
     server.hangNext();
     const started = performance.now();
-    const error = await rejectionOf(gateway.buyPass(buy({ credential: COOKIE }), { signal: AbortSignal.timeout(100) }));
+    const error = await rejectionOf(gateway.buyPass(buyRequest({ credential: COOKIE }), { signal: AbortSignal.timeout(100) }));
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(GatewayTransientError);
     expect(error.message).toBe('POST /buy-pass got no answer (timed out)');
@@ -381,14 +367,14 @@ describe('buyPass', () => {
   it('an already-aborted signal sends nothing', async () => {
     const controller = new AbortController();
     controller.abort();
-    const error = await rejectionOf(gateway.buyPass(buy(), { signal: controller.signal }));
+    const error = await rejectionOf(gateway.buyPass(buyRequest(), { signal: controller.signal }));
     expect(error).toBeInstanceOf(GatewayTransientError);
     expect(error.message).toBe('POST /buy-pass got no answer (aborted)');
     expect(server.requests).toHaveLength(0);
   });
 
   it('complete-then-hang: the purchase is stored, the retry under the same key answers it', async () => {
-    const request = buy({ credential: 'sandbox:erin:500' });
+    const request = buyRequest({ credential: 'sandbox:erin:500' });
     server.completeThenHang();
     expect(await rejectionOf(gateway.buyPass(request, { signal: AbortSignal.timeout(100) }))).toBeInstanceOf(GatewayTransientError);
     expect(await gateway.lookupPurchase(request.idempotencyKey)).toBe('completed');
@@ -397,18 +383,18 @@ describe('buyPass', () => {
   });
 
   it('rejects an idempotency key that is not a header value before sending', async () => {
-    await expect(gateway.buyPass(buy({ idempotencyKey: 'a\r\nb' }))).rejects.toThrow(TypeError);
+    await expect(gateway.buyPass(buyRequest({ idempotencyKey: 'a\r\nb' }))).rejects.toThrow(TypeError);
     expect(server.requests).toHaveLength(0);
   });
 });
 
 describe('lookupPurchase', () => {
   it('answers completed, failed, unknown, and 404 {status:"not_found"} → not_found', async () => {
-    const bought = buy({ credential: 'sandbox:frank:500' });
+    const bought = buyRequest({ credential: 'sandbox:frank:500' });
     await gateway.buyPass(bought);
-    const refused = buy({ gamepassName: 'Pass [NOT_FOR_SALE]' });
+    const refused = buyRequest({ gamepassName: 'Pass [NOT_FOR_SALE]' });
     expect(await gateway.buyPass(refused)).toMatchObject({ code: 'NOT_FOR_SALE' });
-    const hung = buy();
+    const hung = buyRequest();
     server.hangNext();
     await rejectionOf(gateway.buyPass(hung, { signal: AbortSignal.timeout(50) }));
 
@@ -476,7 +462,7 @@ describe('the credential never leaks', () => {
     ];
     let errors = 0;
     for (const [, arrange] of failures) {
-      for (const call of [() => gateway.verifyAccount(COOKIE), () => gateway.buyPass(buy({ credential: COOKIE }))]) {
+      for (const call of [() => gateway.verifyAccount(COOKIE), () => gateway.buyPass(buyRequest({ credential: COOKIE }))]) {
         arrange();
         const error = await rejectionOf(call());
         expectNoCredential(error, COOKIE);
@@ -538,7 +524,7 @@ describe('the fake gateway, standalone', () => {
       expect(await remote.verifyAccount('opaque-cookie')).toEqual({ ok: true, userId: 42, username: 'gina', displayName: 'gina', robux: 300 });
 
       expect((await control('script', { kind: 'fail', status: 503, times: 1 })).status).toBe(200);
-      const request = buy({ credential: 'opaque-cookie' });
+      const request = buyRequest({ credential: 'opaque-cookie' });
       await expect(remote.buyPass(request)).rejects.toBeInstanceOf(GatewayTransientError);
       expect((await control('script', { kind: 'completeThenHang', invoiceId: request.invoiceId })).status).toBe(200);
       await expect(remote.buyPass(request, { signal: AbortSignal.timeout(100) })).rejects.toBeInstanceOf(GatewayTransientError);

@@ -1,13 +1,10 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GatewayTransientError, refusalCodes, type BuyRequest, type RefusalCode } from '../src/gateway/gateway.js';
-import {
-  createSandboxGateway,
-  sandboxMarkers,
-  sandboxRefusalMessages,
-  sandboxUserId,
-  type SandboxGateway,
-} from '../src/gateway/sandbox.js';
+import { createSandboxGateway, type SandboxGateway } from '../src/gateway/sandbox.js';
+import { sandboxUserId } from '../src/gateway/sandbox-credentials.js';
+import { sandboxMarkers, sandboxRefusalMessages } from '../src/gateway/sandbox-markers.js';
+import { buyRequest } from './support/buy-requests.js';
 
 const PENDING = Symbol('pending');
 
@@ -22,22 +19,19 @@ async function isPending(promise: Promise<unknown>): Promise<boolean> {
   );
 }
 
-let counter = 0;
-function buy(overrides: Partial<BuyRequest> = {}): BuyRequest {
-  counter += 1;
-  return {
-    credential: 'sandbox:alice:1000',
-    invoiceId: `INV-${counter}`,
-    gamepassId: 100 + counter,
-    gamepassName: 'Sword pass',
-    price: 100,
-    sellerId: 42,
-    idempotencyKey: `key-${counter}`,
-    ...overrides,
-  };
-}
-
 const ALICE = sandboxUserId('alice');
+
+/** A RATE_LIMITED answer (retry after 1000 ms) is not stored: the lookup says unknown, and the same key then buys. */
+async function expectRateLimitedThenBought(sandbox: SandboxGateway, request: BuyRequest): Promise<void> {
+  expect(await sandbox.buyPass(request)).toEqual({
+    success: false,
+    code: 'RATE_LIMITED',
+    message: sandboxRefusalMessages.RATE_LIMITED,
+    retryAfterMs: 1000,
+  });
+  expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('unknown');
+  expect(await sandbox.buyPass(request)).toEqual({ success: true });
+}
 
 describe('isPending helper', () => {
   it('tells a settled promise from a pending one', async () => {
@@ -112,7 +106,7 @@ describe('credentials', () => {
     ['sandbox:bob:abc', 'sandbox:<username>:<robux>'],
   ])('answers INVALID_CREDENTIAL to a buy with %j, and stores it', async (credential, message) => {
     const sandbox = createSandboxGateway();
-    const request = buy({ credential });
+    const request = buyRequest({ credential });
     const result = await sandbox.buyPass(request);
     expect(result).toMatchObject({ success: false, code: 'INVALID_CREDENTIAL' });
     expect(result.success === false && result.message).toContain(message);
@@ -125,7 +119,7 @@ describe('balances', () => {
   it('reduces the balance of the buying account and reports the current balance', async () => {
     const sandbox = createSandboxGateway();
     await sandbox.verifyAccount('sandbox:alice:1000');
-    const request = buy({ price: 300 });
+    const request = buyRequest({ price: 300 });
     expect(await sandbox.buyPass(request)).toEqual({ success: true });
     expect(sandbox.balanceOf(ALICE)).toBe(700);
     expect(await sandbox.verifyAccount('sandbox:alice:1000')).toMatchObject({ ok: true, robux: 700 });
@@ -139,7 +133,7 @@ describe('balances', () => {
   it('starts an account never verified from its credential', async () => {
     const sandbox = createSandboxGateway();
     expect(sandbox.balanceOf(sandboxUserId('dave'))).toBeUndefined();
-    await sandbox.buyPass(buy({ credential: 'sandbox:dave:250', price: 50 }));
+    await sandbox.buyPass(buyRequest({ credential: 'sandbox:dave:250', price: 50 }));
     expect(sandbox.balanceOf(sandboxUserId('dave'))).toBe(200);
   });
 
@@ -147,14 +141,14 @@ describe('balances', () => {
     const sandbox = createSandboxGateway();
     await sandbox.verifyAccount('sandbox:alice:1000');
     await sandbox.verifyAccount('sandbox:bob:500');
-    await sandbox.buyPass(buy({ credential: 'sandbox:bob:500', price: 120 }));
+    await sandbox.buyPass(buyRequest({ credential: 'sandbox:bob:500', price: 120 }));
     expect(sandbox.balanceOf(ALICE)).toBe(1000);
     expect(sandbox.balanceOf(sandboxUserId('bob'))).toBe(380);
   });
 
   it('refuses a price above the balance and keeps the balance', async () => {
     const sandbox = createSandboxGateway();
-    const result = await sandbox.buyPass(buy({ credential: 'sandbox:alice:80', price: 81 }));
+    const result = await sandbox.buyPass(buyRequest({ credential: 'sandbox:alice:80', price: 81 }));
     expect(result).toEqual({ success: false, code: 'INSUFFICIENT_FUNDS', message: 'Not enough robux: balance 80, price 81' });
     expect(sandbox.balanceOf(ALICE)).toBe(80);
     expect(sandbox.purchases()).toEqual([]);
@@ -162,17 +156,17 @@ describe('balances', () => {
 
   it('buys a price equal to the balance, leaving zero', async () => {
     const sandbox = createSandboxGateway();
-    expect(await sandbox.buyPass(buy({ credential: 'sandbox:alice:100', price: 100 }))).toEqual({ success: true });
+    expect(await sandbox.buyPass(buyRequest({ credential: 'sandbox:alice:100', price: 100 }))).toEqual({ success: true });
     expect(sandbox.balanceOf(ALICE)).toBe(0);
   });
 
   it('tops an account up when re-verified with a different robux, not with the same one', async () => {
     const sandbox = createSandboxGateway();
     await sandbox.verifyAccount('sandbox:alice:100');
-    await sandbox.buyPass(buy({ credential: 'sandbox:alice:100', price: 30 }));
+    await sandbox.buyPass(buyRequest({ credential: 'sandbox:alice:100', price: 30 }));
     expect(await sandbox.verifyAccount('sandbox:alice:100')).toMatchObject({ robux: 70 });
     expect(await sandbox.verifyAccount('sandbox:alice:500')).toMatchObject({ robux: 500 });
-    await sandbox.buyPass(buy({ credential: 'sandbox:alice:500', price: 200 }));
+    await sandbox.buyPass(buyRequest({ credential: 'sandbox:alice:500', price: 200 }));
     expect(await sandbox.verifyAccount('sandbox:alice:500')).toMatchObject({ robux: 300 });
     expect(sandbox.balanceOf(ALICE)).toBe(300);
   });
@@ -180,7 +174,7 @@ describe('balances', () => {
   it('does not top up from a buy whose credential declares another robux', async () => {
     const sandbox = createSandboxGateway();
     await sandbox.verifyAccount('sandbox:alice:100');
-    await sandbox.buyPass(buy({ credential: 'sandbox:alice:9999', price: 30 }));
+    await sandbox.buyPass(buyRequest({ credential: 'sandbox:alice:9999', price: 30 }));
     expect(sandbox.balanceOf(ALICE)).toBe(70);
   });
 });
@@ -196,7 +190,7 @@ describe('request validation', () => {
     ['gamepassId 0', { gamepassId: 0 }],
   ] as const)('rejects a request with %s and buys nothing', async (_name, override) => {
     const sandbox = createSandboxGateway();
-    const request = buy(override);
+    const request = buyRequest(override);
     await expect(sandbox.buyPass(request)).rejects.toBeInstanceOf(TypeError);
     expect(sandbox.purchases()).toEqual([]);
     expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('not_found');
@@ -207,7 +201,7 @@ describe('request validation', () => {
 describe('idempotency', () => {
   it('answers the same key twice with one purchase and the same result', async () => {
     const sandbox = createSandboxGateway();
-    const request = buy({ price: 100 });
+    const request = buyRequest({ price: 100 });
     const first = await sandbox.buyPass(request);
     const second = await sandbox.buyPass(request);
     expect(first).toEqual({ success: true });
@@ -219,7 +213,7 @@ describe('idempotency', () => {
 
   it('replays a stored refusal even once the refusal no longer holds', async () => {
     const sandbox = createSandboxGateway();
-    const request = buy({ credential: 'sandbox:alice:50', price: 100 });
+    const request = buyRequest({ credential: 'sandbox:alice:50', price: 100 });
     const first = await sandbox.buyPass(request);
     await sandbox.verifyAccount('sandbox:alice:5000');
     expect(await sandbox.buyPass(request)).toEqual(first);
@@ -229,18 +223,18 @@ describe('idempotency', () => {
 
   it('replays without consuming a pending fault', async () => {
     const sandbox = createSandboxGateway();
-    const request = buy();
+    const request = buyRequest();
     await sandbox.buyPass(request);
     sandbox.faults.transient(1);
     expect(await sandbox.buyPass(request)).toEqual({ success: true });
     expect(sandbox.faults.pending()).toBe(1);
-    await expect(sandbox.buyPass(buy())).rejects.toBeInstanceOf(GatewayTransientError);
+    await expect(sandbox.buyPass(buyRequest())).rejects.toBeInstanceOf(GatewayTransientError);
     expect(sandbox.purchases()).toHaveLength(1);
   });
 
   it('hands out copies, so a caller cannot change a stored answer', async () => {
     const sandbox = createSandboxGateway();
-    const request = buy({ credential: 'sandbox:alice:1', price: 100 });
+    const request = buyRequest({ credential: 'sandbox:alice:1', price: 100 });
     const first = await sandbox.buyPass(request);
     if (first.success) throw new Error('expected refusal');
     first.message = 'changed';
@@ -249,9 +243,9 @@ describe('idempotency', () => {
 
   it('looks purchases up: completed, failed, unknown (seen, unanswered), not_found (never seen)', async () => {
     const sandbox = createSandboxGateway();
-    const ok = buy();
-    const refused = buy({ credential: 'sandbox:bob:1' });
-    const flaky = buy();
+    const ok = buyRequest();
+    const refused = buyRequest({ credential: 'sandbox:bob:1' });
+    const flaky = buyRequest();
     await sandbox.buyPass(ok);
     await sandbox.buyPass(refused);
     sandbox.faults.transient(1);
@@ -269,28 +263,21 @@ describe('faults.refuse', () => {
   it.each(stored)('answers %s, keeps the balance and stores the refusal', async (code) => {
     const sandbox = createSandboxGateway();
     sandbox.faults.refuse(code);
-    const request = buy();
+    const request = buyRequest();
     const result = await sandbox.buyPass(request);
     expect(result).toEqual({ success: false, code, message: sandboxRefusalMessages[code] });
     expect(sandbox.balanceOf(ALICE) ?? 1000).toBe(1000);
     expect(sandbox.purchases()).toEqual([]);
     expect(await sandbox.buyPass(request)).toEqual(result);
     expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('failed');
-    expect(await sandbox.buyPass(buy())).toEqual({ success: true });
+    expect(await sandbox.buyPass(buyRequest())).toEqual({ success: true });
   });
 
   it('answers RATE_LIMITED with retryAfterMs 1000, does not store it, and buys on the retry', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.refuse('RATE_LIMITED');
-    const request = buy();
-    expect(await sandbox.buyPass(request)).toEqual({
-      success: false,
-      code: 'RATE_LIMITED',
-      message: sandboxRefusalMessages.RATE_LIMITED,
-      retryAfterMs: 1000,
-    });
-    expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('unknown');
-    expect(await sandbox.buyPass(request)).toEqual({ success: true });
+    const request = buyRequest();
+    await expectRateLimitedThenBought(sandbox, request);
     expect(sandbox.purchaseCount(request.invoiceId)).toBe(1);
   });
 
@@ -298,25 +285,25 @@ describe('faults.refuse', () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.refuse('RATE_LIMITED', { retryAfterMs: 2500, message: 'slow down' });
     sandbox.faults.refuse('NOT_FOR_SALE', { message: 'gone', retryAfterMs: 7 });
-    expect(await sandbox.buyPass(buy())).toEqual({ success: false, code: 'RATE_LIMITED', message: 'slow down', retryAfterMs: 2500 });
-    expect(await sandbox.buyPass(buy())).toEqual({ success: false, code: 'NOT_FOR_SALE', message: 'gone' });
+    expect(await sandbox.buyPass(buyRequest())).toEqual({ success: false, code: 'RATE_LIMITED', message: 'slow down', retryAfterMs: 2500 });
+    expect(await sandbox.buyPass(buyRequest())).toEqual({ success: false, code: 'NOT_FOR_SALE', message: 'gone' });
   });
 
   it('aims at one invoice with invoiceId', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.refuse('NOT_FOR_SALE', { invoiceId: 'INV-target' });
-    expect(await sandbox.buyPass(buy())).toEqual({ success: true });
-    expect(await sandbox.buyPass(buy({ invoiceId: 'INV-target' }))).toMatchObject({ code: 'NOT_FOR_SALE' });
-    expect(await sandbox.buyPass(buy({ invoiceId: 'INV-target' }))).toEqual({ success: true });
+    expect(await sandbox.buyPass(buyRequest())).toEqual({ success: true });
+    expect(await sandbox.buyPass(buyRequest({ invoiceId: 'INV-target' }))).toMatchObject({ code: 'NOT_FOR_SALE' });
+    expect(await sandbox.buyPass(buyRequest({ invoiceId: 'INV-target' }))).toEqual({ success: true });
   });
 
   it('applies `times` times, then buys', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.refuse('PRICE_CHANGED', { times: 2 });
-    expect(await sandbox.buyPass(buy())).toMatchObject({ code: 'PRICE_CHANGED' });
+    expect(await sandbox.buyPass(buyRequest())).toMatchObject({ code: 'PRICE_CHANGED' });
     expect(sandbox.faults.pending()).toBe(1);
-    expect(await sandbox.buyPass(buy())).toMatchObject({ code: 'PRICE_CHANGED' });
-    expect(await sandbox.buyPass(buy())).toEqual({ success: true });
+    expect(await sandbox.buyPass(buyRequest())).toMatchObject({ code: 'PRICE_CHANGED' });
+    expect(await sandbox.buyPass(buyRequest())).toEqual({ success: true });
     expect(sandbox.faults.pending()).toBe(0);
   });
 
@@ -325,17 +312,17 @@ describe('faults.refuse', () => {
     sandbox.faults.refuse('ALREADY_OWNED', { invoiceId: 'INV-other' });
     sandbox.faults.refuse('NOT_FOR_SALE');
     sandbox.faults.refuse('PRICE_CHANGED');
-    expect(await sandbox.buyPass(buy())).toMatchObject({ code: 'NOT_FOR_SALE' });
-    expect(await sandbox.buyPass(buy({ invoiceId: 'INV-other' }))).toMatchObject({ code: 'ALREADY_OWNED' });
-    expect(await sandbox.buyPass(buy())).toMatchObject({ code: 'PRICE_CHANGED' });
+    expect(await sandbox.buyPass(buyRequest())).toMatchObject({ code: 'NOT_FOR_SALE' });
+    expect(await sandbox.buyPass(buyRequest({ invoiceId: 'INV-other' }))).toMatchObject({ code: 'ALREADY_OWNED' });
+    expect(await sandbox.buyPass(buyRequest())).toMatchObject({ code: 'PRICE_CHANGED' });
   });
 
   it('takes precedence over a name marker and over the credential', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.refuse('PRICE_CHANGED');
     sandbox.faults.refuse('ALREADY_OWNED');
-    expect(await sandbox.buyPass(buy({ gamepassName: 'Pass [NOT_FOR_SALE]' }))).toMatchObject({ code: 'PRICE_CHANGED' });
-    expect(await sandbox.buyPass(buy({ credential: 'sandbox:invalid' }))).toMatchObject({ code: 'ALREADY_OWNED' });
+    expect(await sandbox.buyPass(buyRequest({ gamepassName: 'Pass [NOT_FOR_SALE]' }))).toMatchObject({ code: 'PRICE_CHANGED' });
+    expect(await sandbox.buyPass(buyRequest({ credential: 'sandbox:invalid' }))).toMatchObject({ code: 'ALREADY_OWNED' });
   });
 
   it('is emptied by clear()', async () => {
@@ -346,7 +333,7 @@ describe('faults.refuse', () => {
     sandbox.faults.lookupTransient(1);
     sandbox.faults.clear();
     expect(sandbox.faults.pending()).toBe(0);
-    expect(await sandbox.buyPass(buy())).toEqual({ success: true });
+    expect(await sandbox.buyPass(buyRequest())).toEqual({ success: true });
     expect(await sandbox.verifyAccount('sandbox:alice:1000')).toMatchObject({ ok: true });
     expect(await sandbox.lookupPurchase('x')).toBe('not_found');
   });
@@ -366,7 +353,7 @@ describe('faults.transient', () => {
   it('rejects N times with GatewayTransientError under the same key, then buys once', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.transient(2);
-    const request = buy();
+    const request = buyRequest();
     await expect(sandbox.buyPass(request)).rejects.toBeInstanceOf(GatewayTransientError);
     await expect(sandbox.buyPass(request)).rejects.toBeInstanceOf(GatewayTransientError);
     expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('unknown');
@@ -379,8 +366,8 @@ describe('faults.transient', () => {
   it('aims at one invoice with invoiceId', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.transient(1, { invoiceId: 'INV-target' });
-    expect(await sandbox.buyPass(buy())).toEqual({ success: true });
-    await expect(sandbox.buyPass(buy({ invoiceId: 'INV-target' }))).rejects.toBeInstanceOf(GatewayTransientError);
+    expect(await sandbox.buyPass(buyRequest())).toEqual({ success: true });
+    await expect(sandbox.buyPass(buyRequest({ invoiceId: 'INV-target' }))).rejects.toBeInstanceOf(GatewayTransientError);
   });
 
   it('fails verifyAccount N times with verifyTransient', async () => {
@@ -393,7 +380,7 @@ describe('faults.transient', () => {
 
   it('fails lookupPurchase N times with lookupTransient', async () => {
     const sandbox = createSandboxGateway();
-    const request = buy();
+    const request = buyRequest();
     await sandbox.buyPass(request);
     sandbox.faults.lookupTransient(1);
     await expect(sandbox.lookupPurchase(request.idempotencyKey)).rejects.toBeInstanceOf(GatewayTransientError);
@@ -410,7 +397,7 @@ describe('faults.hang', () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.hang();
     const controller = new AbortController();
-    const request = buy();
+    const request = buyRequest();
     const call = sandbox.buyPass(request, { signal: controller.signal });
     expect(await isPending(call)).toBe(true);
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
@@ -427,8 +414,8 @@ describe('faults.hang', () => {
     vi.useFakeTimers();
     const sandbox = createSandboxGateway();
     sandbox.faults.hang({ times: 2 });
-    void sandbox.buyPass(buy(), { signal: new AbortController().signal });
-    void sandbox.buyPass(buy());
+    void sandbox.buyPass(buyRequest(), { signal: new AbortController().signal });
+    void sandbox.buyPass(buyRequest());
     expect(sandbox.faults.pending()).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -436,22 +423,22 @@ describe('faults.hang', () => {
   it('never settles without a signal', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.hang();
-    expect(await isPending(sandbox.buyPass(buy()))).toBe(true);
+    expect(await isPending(sandbox.buyPass(buyRequest()))).toBe(true);
   });
 
   it('honours invoiceId and times', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.hang({ invoiceId: 'INV-slow', times: 2 });
     const controller = new AbortController();
-    const first = sandbox.buyPass(buy({ invoiceId: 'INV-slow' }), { signal: controller.signal });
-    expect(await sandbox.buyPass(buy())).toEqual({ success: true });
-    const second = sandbox.buyPass(buy({ invoiceId: 'INV-slow' }), { signal: controller.signal });
+    const first = sandbox.buyPass(buyRequest({ invoiceId: 'INV-slow' }), { signal: controller.signal });
+    expect(await sandbox.buyPass(buyRequest())).toEqual({ success: true });
+    const second = sandbox.buyPass(buyRequest({ invoiceId: 'INV-slow' }), { signal: controller.signal });
     expect(await isPending(first)).toBe(true);
     expect(await isPending(second)).toBe(true);
     controller.abort();
     await expect(first).rejects.toBeInstanceOf(GatewayTransientError);
     await expect(second).rejects.toBeInstanceOf(GatewayTransientError);
-    expect(await sandbox.buyPass(buy({ invoiceId: 'INV-slow' }))).toEqual({ success: true });
+    expect(await sandbox.buyPass(buyRequest({ invoiceId: 'INV-slow' }))).toEqual({ success: true });
   });
 });
 
@@ -460,7 +447,7 @@ describe('faults.completeThenHang', () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.completeThenHang({ invoiceId: 'INV-lost' });
     const controller = new AbortController();
-    const request = buy({ invoiceId: 'INV-lost', price: 250 });
+    const request = buyRequest({ invoiceId: 'INV-lost', price: 250 });
     const call = sandbox.buyPass(request, { signal: controller.signal });
     expect(await isPending(call)).toBe(true);
     expect(sandbox.balanceOf(ALICE)).toBe(750);
@@ -478,7 +465,7 @@ describe('faults.completeThenHang', () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.completeThenHang();
     const controller = new AbortController();
-    const request = buy({ credential: 'sandbox:alice:10', price: 250 });
+    const request = buyRequest({ credential: 'sandbox:alice:10', price: 250 });
     const call = sandbox.buyPass(request, { signal: controller.signal });
     expect(await isPending(call)).toBe(true);
     expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('failed');
@@ -492,7 +479,7 @@ describe('an already-aborted signal', () => {
   it('rejects every call at once, doing nothing', async () => {
     const sandbox = createSandboxGateway();
     const signal = AbortSignal.abort();
-    const request = buy();
+    const request = buyRequest();
     await expect(sandbox.buyPass(request, { signal })).rejects.toBeInstanceOf(GatewayTransientError);
     await expect(sandbox.verifyAccount('sandbox:alice:5', { signal })).rejects.toBeInstanceOf(GatewayTransientError);
     await expect(sandbox.lookupPurchase(request.idempotencyKey, { signal })).rejects.toBeInstanceOf(GatewayTransientError);
@@ -503,7 +490,7 @@ describe('an already-aborted signal', () => {
   it('rejects at once even with a hang queued, which then stays queued', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.completeThenHang();
-    const call = sandbox.buyPass(buy(), { signal: AbortSignal.abort() });
+    const call = sandbox.buyPass(buyRequest(), { signal: AbortSignal.abort() });
     expect(await isPending(call)).toBe(false);
     await expect(call).rejects.toBeInstanceOf(GatewayTransientError);
     expect(sandbox.purchases()).toEqual([]);
@@ -536,7 +523,7 @@ describe('name markers', () => {
     ['[INVALID_CREDENTIAL]', 'INVALID_CREDENTIAL', 'The Roblox cookie is invalid or expired'],
   ] as const)('%s answers %s and stores it', async (marker, code, message) => {
     const sandbox = createSandboxGateway();
-    const request = buy({ gamepassName: `Demo ${marker} pass` });
+    const request = buyRequest({ gamepassName: `Demo ${marker} pass` });
     expect(await sandbox.buyPass(request)).toEqual({ success: false, code, message });
     expect(await sandbox.buyPass(request)).toEqual({ success: false, code, message });
     expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('failed');
@@ -545,7 +532,7 @@ describe('name markers', () => {
 
   it.each(['[INSUFFICIENT_FUNDS]', '[INVALID_CREDENTIAL]'])('%s refuses once per order: the next account (a new key) buys it', async (marker) => {
     const sandbox = createSandboxGateway();
-    const first = buy({ gamepassName: `Demo ${marker} pass`, invoiceId: 'ORDER-1', idempotencyKey: 'first' });
+    const first = buyRequest({ gamepassName: `Demo ${marker} pass`, invoiceId: 'ORDER-1', idempotencyKey: 'first' });
     expect((await sandbox.buyPass(first)).success).toBe(false);
     const next = { ...first, credential: 'sandbox:bob:500', idempotencyKey: 'second' };
     expect(await sandbox.buyPass(next)).toEqual({ success: true });
@@ -554,22 +541,15 @@ describe('name markers', () => {
 
   it('[RATE_LIMITED] refuses the first call per key, then buys under the same key', async () => {
     const sandbox = createSandboxGateway();
-    const request = buy({ gamepassName: 'Demo [RATE_LIMITED]' });
-    expect(await sandbox.buyPass(request)).toEqual({
-      success: false,
-      code: 'RATE_LIMITED',
-      message: sandboxRefusalMessages.RATE_LIMITED,
-      retryAfterMs: 1000,
-    });
-    expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('unknown');
-    expect(await sandbox.buyPass(request)).toEqual({ success: true });
+    const request = buyRequest({ gamepassName: 'Demo [RATE_LIMITED]' });
+    await expectRateLimitedThenBought(sandbox, request);
     expect(sandbox.balanceOf(ALICE)).toBe(900);
-    expect(await sandbox.buyPass(buy({ gamepassName: 'Demo [RATE_LIMITED]' }))).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(await sandbox.buyPass(buyRequest({ gamepassName: 'Demo [RATE_LIMITED]' }))).toMatchObject({ code: 'RATE_LIMITED' });
   });
 
   it('[TIMEOUT] always fails transiently, so the purchase stays unknown', async () => {
     const sandbox = createSandboxGateway();
-    const request = buy({ gamepassName: 'Demo [TIMEOUT]' });
+    const request = buyRequest({ gamepassName: 'Demo [TIMEOUT]' });
     for (let attempt = 0; attempt < 3; attempt += 1) {
       await expect(sandbox.buyPass(request)).rejects.toBeInstanceOf(GatewayTransientError);
     }
@@ -579,23 +559,23 @@ describe('name markers', () => {
 
   it('[FLAKY] fails the first call per key, then buys under the same key', async () => {
     const sandbox = createSandboxGateway();
-    const request = buy({ gamepassName: 'Demo [FLAKY]' });
+    const request = buyRequest({ gamepassName: 'Demo [FLAKY]' });
     await expect(sandbox.buyPass(request)).rejects.toBeInstanceOf(GatewayTransientError);
     expect(await sandbox.lookupPurchase(request.idempotencyKey)).toBe('unknown');
     expect(await sandbox.buyPass(request)).toEqual({ success: true });
     expect(sandbox.purchaseCount(request.invoiceId)).toBe(1);
-    await expect(sandbox.buyPass(buy({ gamepassName: 'Demo [FLAKY]' }))).rejects.toBeInstanceOf(GatewayTransientError);
+    await expect(sandbox.buyPass(buyRequest({ gamepassName: 'Demo [FLAKY]' }))).rejects.toBeInstanceOf(GatewayTransientError);
   });
 
   it('applies the first marker in sandboxMarkers order when a name holds several', async () => {
     const sandbox = createSandboxGateway();
-    expect(await sandbox.buyPass(buy({ gamepassName: '[FLAKY] [PRICE_CHANGED]' }))).toMatchObject({ code: 'PRICE_CHANGED' });
+    expect(await sandbox.buyPass(buyRequest({ gamepassName: '[FLAKY] [PRICE_CHANGED]' }))).toMatchObject({ code: 'PRICE_CHANGED' });
   });
 
   it('gives way to an injected fault', async () => {
     const sandbox = createSandboxGateway();
     sandbox.faults.transient(1);
-    const request = buy({ gamepassName: 'Demo [RATE_LIMITED]' });
+    const request = buyRequest({ gamepassName: 'Demo [RATE_LIMITED]' });
     await expect(sandbox.buyPass(request)).rejects.toBeInstanceOf(GatewayTransientError);
     // The marker has not fired yet for this key, so it fires now.
     expect(await sandbox.buyPass(request)).toMatchObject({ code: 'RATE_LIMITED' });

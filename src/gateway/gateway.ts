@@ -11,6 +11,13 @@ export const refusalCodes = [
 ] as const;
 export type RefusalCode = (typeof refusalCodes)[number];
 
+export function isRefusalCode(value: unknown): value is RefusalCode {
+  return typeof value === 'string' && (refusalCodes as readonly string[]).includes(value);
+}
+
+/** The wait a RATE_LIMITED answer stands for when it names none (SPEC §6); both gateways use it. */
+export const DEFAULT_RETRY_AFTER_MS = 1000;
+
 /** What the gateway knows of an account behind a credential. */
 export interface VerifiedAccount {
   userId: number;

@@ -1,25 +1,10 @@
-// The HTTP gateway (SPEC §6): the shop's own buy-pass service, reached with Web-standard fetch only
-// (no node:* import), so it runs wherever the app factory runs.
-//
-// Failure classes:
-// - an answer (success, a refusal, a rejected credential, a lookup status) is returned;
-// - nobody knows whether the gateway acted (timeout, abort, lost connection, 5xx, a 2xx buy answer
-//   we cannot read) → GatewayTransientError: the engine retries under the same key, then reconciles;
-// - a configuration problem (the secret refused, a redirect, an unexpected 4xx or body) → a plain
-//   Error: retrying cannot help.
-// No message ever carries the credential or a response body: they name the method, path and status.
+// The HTTP gateway (SPEC §6): the shop's own buy-pass service over Web-standard fetch, one function
+// per gateway call. An answer is returned; "nobody knows whether it acted" (timeout, 5xx, a 2xx buy
+// we cannot read) throws GatewayTransientError; a configuration problem throws a plain Error.
 
-import {
-  GatewayTransientError,
-  refusalCodes,
-  type BuyRequest,
-  type BuyResult,
-  type CallOptions,
-  type Gateway,
-  type PurchaseLookup,
-  type RefusalCode,
-  type VerifyResult,
-} from './gateway.js';
+import { DEFAULT_RETRY_AFTER_MS, GatewayTransientError, isRefusalCode } from './gateway.js';
+import type { BuyRequest, BuyResult, CallOptions, Gateway, PurchaseLookup, RefusalCode, VerifiedAccount, VerifyResult } from './gateway.js';
+import { answersWithBody, isHeaderValue, request, type HttpTarget, type Raw } from './http-request.js';
 
 export interface HttpGatewayOptions {
   /** The service's base URL (GATEWAY_URL); a trailing slash is ignored. */
@@ -30,10 +15,6 @@ export interface HttpGatewayOptions {
   fetch?: typeof fetch;
 }
 
-/** The wait a 429 without a usable Retry-After stands for. */
-export const DEFAULT_RETRY_AFTER_MS = 1000;
-/** The largest response body read; a longer one is cancelled and counts as unreadable. */
-const MAX_BODY_BYTES = 1024 * 1024;
 const lookupStatuses: readonly PurchaseLookup[] = ['completed', 'failed', 'unknown'];
 
 /**
@@ -57,37 +38,23 @@ function clampMs(ms: number): number {
   return Math.min(Math.max(Math.round(ms), 0), Number.MAX_SAFE_INTEGER);
 }
 
-/**
- * Printable ASCII without leading or trailing blanks: a value every fetch sends as is, checked up
- * front so that no header TypeError (which quotes the value) is ever thrown for the secret.
- */
-function isHeaderValue(value: string): boolean {
-  return /^[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?$/.test(value);
-}
-
-/** Whether a body is worth reading: not for the secret refused, a redirect, a timeout or a 5xx. */
-function answersWithBody(status: number): boolean {
-  return status >= 200 && status < 500 && !(status >= 300 && status < 400) && status !== 401 && status !== 403 && status !== 408;
-}
-
-type Method = 'GET' | 'POST';
-
-interface Raw {
-  status: number;
-  headers: Headers;
-  /** What was read of the body; only filled when `read` asked for it. */
-  json: unknown;
-  /** False when the body was empty, not JSON, too large, or not read. */
-  isJson: boolean;
-}
-
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const isRefusalCode = (value: unknown): value is RefusalCode =>
-  typeof value === 'string' && (refusalCodes as readonly string[]).includes(value);
+const isServerTrouble = (status: number) => status >= 500 || status === 408;
 
 export function createHttpGateway(options: HttpGatewayOptions): Gateway {
+  const target = targetOf(options);
+  return {
+    kind: 'http',
+    verifyAccount: (credential, callOptions) => verifyAccount(target, credential, callOptions),
+    buyPass: (buy, callOptions) => buyPass(target, buy, callOptions),
+    lookupPurchase: (idempotencyKey, callOptions) => lookupPurchase(target, idempotencyKey, callOptions),
+  };
+}
+
+/** The options checked once, at start-up: a bad URL or secret stops the server, not a purchase. */
+function targetOf(options: HttpGatewayOptions): HttpTarget {
   let base: URL;
   try {
     base = new URL(options.url);
@@ -98,163 +65,104 @@ export function createHttpGateway(options: HttpGatewayOptions): Gateway {
   if (base.username || base.password) throw new Error('The gateway URL must not carry credentials');
   if (base.search || base.hash) throw new Error('The gateway URL must not carry a query or a fragment');
   if (!isHeaderValue(options.secret)) throw new Error('The gateway secret is empty or not a valid header value');
-  const baseUrl = base.href.replace(/\/+$/, '');
-  const secret = options.secret;
-  const doFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-
-  /**
-   * One request. `read(status)` says whether the body matters for that status; when it does not,
-   * the body is cancelled at once so the connection is released. Transport failures (no answer,
-   * abort, timeout, a body cut short) reject with GatewayTransientError.
-   */
-  async function request(
-    method: Method,
-    path: string,
-    call: { body?: unknown; headers?: Record<string, string>; signal: AbortSignal | undefined; read: (status: number) => boolean },
-  ): Promise<Raw> {
-    const what = `${method} ${path}`;
-    // Built before the fetch, so a bad header or body is our bug (a plain error), not "no answer".
-    const headers = new Headers({ 'x-internal-secret': secret, accept: 'application/json' });
-    for (const [name, value] of Object.entries(call.headers ?? {})) headers.set(name, value);
-    let body: string | undefined;
-    if (call.body !== undefined) {
-      body = JSON.stringify(call.body);
-      headers.set('content-type', 'application/json');
-    }
-    const init: RequestInit = { method, headers, redirect: 'manual' };
-    if (body !== undefined) init.body = body;
-    if (call.signal) init.signal = call.signal;
-
-    let response: Response;
-    try {
-      call.signal?.throwIfAborted();
-      response = await doFetch(`${baseUrl}${path}`, init);
-    } catch (error) {
-      throw new GatewayTransientError(`${what} got no answer (${describe(error)})`, { cause: error });
-    }
-
-    // A browser's fetch hides a manual redirect behind status 0.
-    const status = response.type === 'opaqueredirect' ? 302 : response.status;
-    if (!call.read(status)) {
-      await discard(response);
-      return { status, headers: response.headers, json: undefined, isJson: false };
-    }
-    let text: string | undefined;
-    try {
-      text = await readBounded(response);
-    } catch (error) {
-      throw new GatewayTransientError(`${what} answered HTTP ${status} but its body was cut short (${describe(error)})`, {
-        cause: error,
-      });
-    }
-    if (text === undefined || text.trim() === '') return { status, headers: response.headers, json: undefined, isJson: false };
-    try {
-      return { status, headers: response.headers, json: JSON.parse(text) as unknown, isJson: true };
-    } catch {
-      return { status, headers: response.headers, json: undefined, isJson: false };
-    }
-  }
-
-  /** The answers every endpoint treats alike: the secret refused, a redirect. */
-  function checkConfiguration(what: string, status: number): void {
-    if (status === 401 || status === 403) throw new Error(`The gateway refused our x-internal-secret (HTTP ${status})`);
-    if (status >= 300 && status < 400) throw new Error(`${what} answered a redirect (HTTP ${status}); check GATEWAY_URL`);
-  }
-
-  const isServerTrouble = (status: number) => status >= 500 || status === 408;
-
   return {
-    kind: 'http',
-
-    async verifyAccount(credential: string, callOptions?: CallOptions): Promise<VerifyResult> {
-      const what = 'POST /account';
-      const answer = await request('POST', '/account', {
-        body: { robloxCookie: credential },
-        signal: callOptions?.signal,
-        read: (status) => answersWithBody(status) && status !== 429,
-      });
-      const { status, json } = answer;
-      checkConfiguration(what, status);
-      if (isServerTrouble(status) || status === 429) throw new GatewayTransientError(`${what} answered HTTP ${status}`);
-      const ok = status >= 200 && status < 300;
-      if (isRecord(json) && json.success === false) {
-        const message = typeof json.message === 'string' && json.message !== '' ? json.message : 'The gateway rejected the credential';
-        return { ok: false, code: 'INVALID_CREDENTIAL', message };
-      }
-      if (!ok) throw new Error(`${what} answered HTTP ${status}`);
-      const account = isRecord(json) && json.success === true ? readAccount(json) : undefined;
-      if (!account) throw new Error('The gateway answered an unexpected body for /account');
-      return { ok: true, ...account };
-    },
-
-    async buyPass(buy: BuyRequest, callOptions?: CallOptions): Promise<BuyResult> {
-      const what = 'POST /buy-pass';
-      if (typeof buy.idempotencyKey !== 'string' || !isHeaderValue(buy.idempotencyKey)) {
-        throw new TypeError('The idempotency key is empty or not a valid header value');
-      }
-      const answer = await request('POST', '/buy-pass', {
-        headers: { 'Idempotency-Key': buy.idempotencyKey },
-        body: {
-          robloxCookie: buy.credential,
-          invoiceId: buy.invoiceId,
-          gamepassId: buy.gamepassId,
-          gamepassName: buy.gamepassName,
-          price: buy.price,
-          sellerId: buy.sellerId,
-          idempotencyKey: buy.idempotencyKey,
-        },
-        signal: callOptions?.signal,
-        read: answersWithBody,
-      });
-      const { status, json } = answer;
-      checkConfiguration(what, status);
-      if (isServerTrouble(status)) throw new GatewayTransientError(`${what} answered HTTP ${status}`);
-
-      const refused = isRecord(json) && json.success === false && isRefusalCode(json.code) ? json : undefined;
-      if (status === 429 || refused?.code === 'RATE_LIMITED') {
-        const message = refused && typeof refused.message === 'string' && refused.message !== '' ? refused.message : 'RATE_LIMITED';
-        return {
-          success: false,
-          code: 'RATE_LIMITED',
-          message,
-          retryAfterMs: parseRetryAfter(answer.headers.get('retry-after')),
-        };
-      }
-      if (refused && isRefusalCode(refused.code)) {
-        const message = typeof refused.message === 'string' && refused.message !== '' ? refused.message : refused.code;
-        return { success: false, code: refused.code, message };
-      }
-      const ok = status >= 200 && status < 300;
-      if (ok && isRecord(json) && json.success === true) return { success: true };
-      // A 2xx we cannot read may have bought; a 409 is the key still being worked on elsewhere.
-      if (ok || status === 409 || status === 425) {
-        throw new GatewayTransientError(`${what} answered an unexpected ${answer.isJson ? 'body' : 'non-JSON body'} (HTTP ${status})`);
-      }
-      throw new Error(`${what} answered HTTP ${status}`);
-    },
-
-    async lookupPurchase(idempotencyKey: string, callOptions?: CallOptions): Promise<PurchaseLookup> {
-      const path = `/purchases/${encodeURIComponent(idempotencyKey)}`;
-      const what = `GET ${path}`;
-      const answer = await request('GET', path, {
-        signal: callOptions?.signal,
-        read: (status) => (status >= 200 && status < 300) || status === 404,
-      });
-      const { status, json } = answer;
-      checkConfiguration(what, status);
-      // Only the contract's own 404 body says "never seen"; any other 404 (a wrong path, a proxy) proves nothing.
-      if (status === 404) return isRecord(json) && json.status === 'not_found' ? 'not_found' : 'unknown';
-      if (isServerTrouble(status) || status === 429) throw new GatewayTransientError(`${what} answered HTTP ${status}`);
-      if (status < 200 || status >= 300) throw new Error(`${what} answered HTTP ${status}`);
-      const found = isRecord(json) ? json.status : undefined;
-      if (typeof found === 'string' && (lookupStatuses as readonly string[]).includes(found)) return found as PurchaseLookup;
-      throw new Error(`${what} answered an unexpected body (HTTP ${status})`);
-    },
+    baseUrl: base.href.replace(/\/+$/, ''),
+    secret: options.secret,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
   };
 }
 
+/** The answers every endpoint treats alike: the secret refused, a redirect. */
+function checkConfiguration(what: string, status: number): void {
+  if (status === 401 || status === 403) throw new Error(`The gateway refused our x-internal-secret (HTTP ${status})`);
+  if (status >= 300 && status < 400) throw new Error(`${what} answered a redirect (HTTP ${status}); check GATEWAY_URL`);
+}
+
+async function verifyAccount(target: HttpTarget, credential: string, callOptions?: CallOptions): Promise<VerifyResult> {
+  const what = 'POST /account';
+  const { status, json } = await request(target, 'POST', '/account', {
+    body: { robloxCookie: credential },
+    signal: callOptions?.signal,
+    read: (status) => answersWithBody(status) && status !== 429,
+  });
+  checkConfiguration(what, status);
+  if (isServerTrouble(status) || status === 429) throw new GatewayTransientError(`${what} answered HTTP ${status}`);
+  if (isRecord(json) && json.success === false) {
+    const message = typeof json.message === 'string' && json.message !== '' ? json.message : 'The gateway rejected the credential';
+    return { ok: false, code: 'INVALID_CREDENTIAL', message };
+  }
+  if (status < 200 || status >= 300) throw new Error(`${what} answered HTTP ${status}`);
+  const account = isRecord(json) && json.success === true ? readAccount(json) : undefined;
+  if (!account) throw new Error('The gateway answered an unexpected body for /account');
+  return { ok: true, ...account };
+}
+
+async function buyPass(target: HttpTarget, buy: BuyRequest, callOptions?: CallOptions): Promise<BuyResult> {
+  if (typeof buy.idempotencyKey !== 'string' || !isHeaderValue(buy.idempotencyKey)) {
+    throw new TypeError('The idempotency key is empty or not a valid header value');
+  }
+  const answer = await request(target, 'POST', '/buy-pass', {
+    headers: { 'Idempotency-Key': buy.idempotencyKey },
+    body: {
+      robloxCookie: buy.credential,
+      invoiceId: buy.invoiceId,
+      gamepassId: buy.gamepassId,
+      gamepassName: buy.gamepassName,
+      price: buy.price,
+      sellerId: buy.sellerId,
+      idempotencyKey: buy.idempotencyKey,
+    },
+    signal: callOptions?.signal,
+    read: answersWithBody,
+  });
+  return buyResultOf('POST /buy-pass', answer);
+}
+
+/** A /buy-pass answer as a purchase result, or the error that says why it is none. */
+function buyResultOf(what: string, answer: Raw): BuyResult {
+  const { status, json } = answer;
+  checkConfiguration(what, status);
+  if (isServerTrouble(status)) throw new GatewayTransientError(`${what} answered HTTP ${status}`);
+  const refused = refusalOf(json);
+  if (status === 429 || refused?.code === 'RATE_LIMITED') {
+    const retryAfterMs = parseRetryAfter(answer.headers.get('retry-after'));
+    return { success: false, code: 'RATE_LIMITED', message: refused?.message ?? 'RATE_LIMITED', retryAfterMs };
+  }
+  if (refused) return { success: false, code: refused.code, message: refused.message ?? refused.code };
+  const ok = status >= 200 && status < 300;
+  if (ok && isRecord(json) && json.success === true) return { success: true };
+  // A 2xx we cannot read may have bought; a 409 is the key still being worked on elsewhere.
+  if (ok || status === 409 || status === 425) {
+    throw new GatewayTransientError(`${what} answered an unexpected ${answer.isJson ? 'body' : 'non-JSON body'} (HTTP ${status})`);
+  }
+  throw new Error(`${what} answered HTTP ${status}`);
+}
+
+/** A contract refusal `{success: false, code, message?}`; its message only when it has one. */
+function refusalOf(json: unknown): { code: RefusalCode; message: string | undefined } | undefined {
+  if (!isRecord(json) || json.success !== false || !isRefusalCode(json.code)) return undefined;
+  return { code: json.code, message: typeof json.message === 'string' && json.message !== '' ? json.message : undefined };
+}
+
+async function lookupPurchase(target: HttpTarget, idempotencyKey: string, callOptions?: CallOptions): Promise<PurchaseLookup> {
+  const path = `/purchases/${encodeURIComponent(idempotencyKey)}`;
+  const what = `GET ${path}`;
+  const { status, json } = await request(target, 'GET', path, {
+    signal: callOptions?.signal,
+    read: (status) => (status >= 200 && status < 300) || status === 404,
+  });
+  checkConfiguration(what, status);
+  // Only the contract's own 404 body says "never seen"; any other 404 (a wrong path, a proxy) proves nothing.
+  if (status === 404) return isRecord(json) && json.status === 'not_found' ? 'not_found' : 'unknown';
+  if (isServerTrouble(status) || status === 429) throw new GatewayTransientError(`${what} answered HTTP ${status}`);
+  if (status < 200 || status >= 300) throw new Error(`${what} answered HTTP ${status}`);
+  const found = isRecord(json) ? json.status : undefined;
+  if (typeof found === 'string' && (lookupStatuses as readonly string[]).includes(found)) return found as PurchaseLookup;
+  throw new Error(`${what} answered an unexpected body (HTTP ${status})`);
+}
+
 /** The account of a `{success: true, …}` /account answer, or undefined when a field is off. */
-function readAccount(json: Record<string, unknown>): { userId: number; username: string; displayName: string; robux: number } | undefined {
+function readAccount(json: Record<string, unknown>): VerifiedAccount | undefined {
   const { userId: rawUserId, username, displayName, robux } = json;
   let userId: number | undefined;
   if (typeof rawUserId === 'number') userId = rawUserId;
@@ -266,45 +174,3 @@ function readAccount(json: Record<string, unknown>): { userId: number; username:
   return { userId, username, displayName: typeof displayName === 'string' && displayName !== '' ? displayName : username, robux };
 }
 
-/** The body as text, or undefined when it is larger than MAX_BODY_BYTES (then cancelled). */
-async function readBounded(response: Response): Promise<string | undefined> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return text + decoder.decode();
-      size += value.byteLength;
-      if (size > MAX_BODY_BYTES) {
-        await reader.cancel().catch(() => {});
-        return undefined;
-      }
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch (error) {
-    await reader.cancel().catch(() => {});
-    throw error;
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-/** Releases the connection without reading a body we do not need. */
-async function discard(response: Response): Promise<void> {
-  if (response.body && !response.bodyUsed) await response.body.cancel().catch(() => {});
-}
-
-/** A transport error's kind, without anything a server sent. */
-function describe(error: unknown): string {
-  if (error instanceof Error || error instanceof DOMException) {
-    if (error.name === 'TimeoutError') return 'timed out';
-    if (error.name === 'AbortError') return 'aborted';
-    const cause = (error as { cause?: unknown }).cause;
-    const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-    return typeof code === 'string' ? `${error.message}: ${code}` : error.message;
-  }
-  return String(error);
-}

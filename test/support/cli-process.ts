@@ -1,7 +1,6 @@
-// `autopurchase` as a real child process (tsx, from the repo root), with its output collected, and
-// the admin API of a test server called as that CLI would.
+// `autopurchase` as a real child process (tsx, from the repo root), with its output collected.
 import { spawn } from 'node:child_process';
-import { repoRoot, type ServerProcess } from './server-process.js';
+import { repoRoot } from './server-process.js';
 
 export interface CliResult {
   code: number | null;
@@ -29,14 +28,4 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
       done({ code, stdout, stderr });
     });
   });
-}
-
-/** A JSON call to the server with a bearer token; the answer's status and parsed body. */
-export async function callApi(server: ServerProcess, token: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json().catch(() => undefined)) as any };
 }

@@ -1,34 +1,23 @@
-// Helpers for the real-process engine tests (test/engine-processes.test.ts): a small admin API
-// client for a server child process, a polling helper, and a latency proxy in front of the fake
-// gateway so that a run lasts long enough for triggers from two processes to overlap.
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+// Helpers for the real-process engine tests (test/engine-processes.test.ts): the admin calls they
+// repeat, a polling helper, and a latency proxy in front of the fake gateway so that a run lasts
+// long enough for triggers from two processes to overlap.
+import { adminClientAt } from './admin-client.js';
+import { startForwardingProxy, type ForwardingProxy } from './forwarding-proxy.js';
 
 export interface ApiAnswer<T = unknown> {
   status: number;
   body: T;
 }
 
-/** Calls the admin API of a server with the bearer token; every call gives up after `timeoutMs`. */
+/**
+ * The shared admin client of a server process, answering `{status, body}`: `body` is the parsed
+ * JSON, or the text when it is not JSON. Every call gives up after `timeoutMs`.
+ */
 export function apiClient(baseUrl: string, token: string, timeoutMs = 5_000) {
+  const admin = adminClientAt(baseUrl, token, timeoutMs);
   async function call<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
-    const res = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      // not JSON: kept as text
-    }
-    return { status: res.status, body: parsed as T };
+    const answer = await admin(method, path, body);
+    return { status: answer.status, body: (answer.text === '' || answer.json !== undefined ? answer.json : answer.text) as T };
   }
   return {
     call,
@@ -95,71 +84,14 @@ export function countByInvoice(purchases: readonly { invoiceId: string }[]): Map
   return counts;
 }
 
-export interface LatencyProxy {
-  url: string;
-  /** How many requests were forwarded so far. */
-  forwarded(): number;
-  close(): Promise<void>;
-}
+export type LatencyProxy = ForwardingProxy;
 
 /**
- * An HTTP proxy on 127.0.0.1 that forwards every request to `target` unchanged (method, path,
- * headers, body), answering with the target's answer, after waiting `delayMs` for requests whose
- * path starts with one of `delayedPaths` (default: /buy-pass). A client that goes away aborts the
- * forwarded request.
+ * A proxy in front of `target` that waits `delayMs` before forwarding the requests whose path
+ * starts with one of `delayedPaths` (default: /buy-pass), so a run lasts long enough to overlap.
  */
-export async function startLatencyProxy(target: string, delayMs: number, delayedPaths: readonly string[] = ['/buy-pass']): Promise<LatencyProxy> {
-  const upstream = new URL(target);
-  const sockets = new Set<Socket>();
-  let count = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      const wait = delayedPaths.some((prefix) => path.startsWith(prefix)) ? delayMs : 0;
-      setTimeout(() => {
-        if (res.destroyed) return;
-        count++;
-        const forward = httpRequest(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            method: req.method,
-            path,
-            headers: { ...req.headers, host: upstream.host },
-          },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
-        forward.on('error', () => res.destroy());
-        res.on('close', () => forward.destroy());
-        forward.end(Buffer.concat(chunks));
-      }, wait);
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    forwarded: () => count,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-      return closing;
-    },
-  };
+export function startLatencyProxy(target: string, delayMs: number, delayedPaths: readonly string[] = ['/buy-pass']): Promise<LatencyProxy> {
+  return startForwardingProxy(target, (path) =>
+    delayedPaths.some((prefix) => path.startsWith(prefix)) ? new Promise((resolve) => setTimeout(resolve, delayMs)) : undefined,
+  );
 }

@@ -1,8 +1,7 @@
 // An HTTP proxy on 127.0.0.1 in front of a gateway, with a gate: while it is shut, /buy-pass
 // requests wait (a run stands still on its first purchase, as long as the test needs); opening it
 // lets them through. Everything else is forwarded at once, unchanged.
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { startForwardingProxy } from './forwarding-proxy.js';
 
 export interface GateProxy {
   url: string;
@@ -15,59 +14,25 @@ export interface GateProxy {
 }
 
 export async function startGateProxy(target: string): Promise<GateProxy> {
-  const upstream = new URL(target);
-  const sockets = new Set<Socket>();
   let shut = false;
   const held: (() => void)[] = [];
-
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    if (res.destroyed) return;
-    const out = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on('error', () => res.destroy());
-    res.on('close', () => out.destroy());
-    out.end(body);
-  };
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      const go = () => forward(req, res, Buffer.concat(chunks));
-      if (shut && (req.url ?? '').startsWith('/buy-pass')) held.push(go);
-      else go();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const proxy = await startForwardingProxy(target, (path) =>
+    shut && path.startsWith('/buy-pass') ? new Promise<void>((release) => held.push(release)) : undefined,
+  );
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: proxy.url,
     shut: () => {
       shut = true;
     },
     open: () => {
       shut = false;
-      for (const go of held.splice(0)) go();
+      for (const release of held.splice(0)) release();
     },
     waiting: () => held.length,
-    close: () =>
-      new Promise<void>((resolve) => {
-        held.length = 0;
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      // The requests still held never go out: their connections are closed with the proxy.
+      held.length = 0;
+      return proxy.close();
+    },
   };
 }

@@ -66,6 +66,18 @@ export async function cleanUp(): Promise<void> {
   tempDirs.clear();
 }
 
+/** What a tracked child printed and how it ended, shared by its Tracked methods. */
+interface Output {
+  out: string;
+  err: string;
+  lines: string[];
+  /** Stdout after its last newline. */
+  partial: string;
+  waiters: Set<{ pattern: RegExp; resolve: (line: string) => void }>;
+  exit: Exit | null;
+  exitListeners: Set<(exit: Exit) => void>;
+}
+
 /** Spawns `process.execPath args` from the repo root and collects its output. */
 export function spawnTracked(args: string[], env: NodeJS.ProcessEnv, options: { stdin?: boolean } = {}): Tracked {
   const proc = spawn(process.execPath, args, {
@@ -73,94 +85,89 @@ export function spawnTracked(args: string[], env: NodeJS.ProcessEnv, options: { 
     env,
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  const lines: string[] = [];
-  let partial = '';
-  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
-  let exitInfo: Exit | null = null;
-
+  const output: Output = { out: '', err: '', lines: [], partial: '', waiters: new Set(), exit: null, exitListeners: new Set() };
   proc.stdout!.setEncoding('utf8');
   proc.stderr!.setEncoding('utf8');
-  proc.stdout!.on('data', (chunk: string) => {
-    out += chunk;
-    partial += chunk;
-    const parts = partial.split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      for (const waiter of waiters) {
-        if (waiter.pattern.test(line)) {
-          waiters.delete(waiter);
-          waiter.resolve(line);
-        }
-      }
-    }
-  });
+  proc.stdout!.on('data', (chunk: string) => takeStdout(output, chunk));
   proc.stderr!.on('data', (chunk: string) => {
-    err += chunk;
+    output.err += chunk;
   });
-
-  let onExit: (exit: Exit) => void = () => undefined;
+  proc.on('error', (error) => {
+    output.err += `spawn error: ${error.message}\n`;
+  });
   const exited = new Promise<Exit>((resolveExit) => {
     // 'close' comes after the stdio streams ended, so all output is in by then.
     proc.on('close', (code, signal) => {
-      if (partial) lines.push(partial);
-      partial = '';
-      exitInfo = { code, signal };
+      if (output.partial) output.lines.push(output.partial);
+      output.partial = '';
+      const exit = (output.exit = { code, signal });
       live.delete(tracked);
-      onExit(exitInfo);
-      resolveExit(exitInfo);
-    });
-    proc.on('error', (error) => {
-      err += `spawn error: ${error.message}\n`;
+      for (const listener of output.exitListeners) listener(exit);
+      resolveExit(exit);
     });
   });
-  const exitListeners = new Set<(exit: Exit) => void>();
-  onExit = (exit) => {
-    for (const listener of exitListeners) listener(exit);
-  };
-
-  const output = () => `--- stdout ---\n${out}\n--- stderr ---\n${err}`;
-
   const tracked: Tracked = {
     proc,
-    stdout: () => out,
-    stderr: () => err,
-    stdoutLines: () => [...lines],
+    stdout: () => output.out,
+    stderr: () => output.err,
+    stdoutLines: () => [...output.lines],
     exited,
-    exit: () => exitInfo,
-    output,
-    waitForLine(pattern, timeoutMs = 5_000) {
-      const seen = lines.find((line) => pattern.test(line));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise<string>((resolveLine, reject) => {
-        const waiter = {
-          pattern,
-          resolve: (line: string) => {
-            cleanup();
-            resolveLine(line);
-          },
-        };
-        const fail = (why: string) => {
-          cleanup();
-          reject(new Error(`${why} while waiting for ${pattern}\n${output()}`));
-        };
-        const timer = setTimeout(() => fail(`no line after ${timeoutMs} ms`), timeoutMs);
-        const onExitEarly = (exit: Exit) => fail(`process exited (code ${exit.code}, signal ${exit.signal})`);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          exitListeners.delete(onExitEarly);
-        };
-        if (exitInfo) return fail(`process exited (code ${exitInfo.code}, signal ${exitInfo.signal})`);
-        waiters.add(waiter);
-        exitListeners.add(onExitEarly);
-      });
-    },
+    exit: () => output.exit,
+    output: () => printed(output),
+    waitForLine: (pattern, timeoutMs = 5_000) => waitForLine(output, pattern, timeoutMs),
   };
   live.add(tracked);
   return tracked;
+}
+
+function printed(output: Output): string {
+  return `--- stdout ---\n${output.out}\n--- stderr ---\n${output.err}`;
+}
+
+/** Splits stdout into lines as it arrives and wakes the waiters whose pattern a new line matches. */
+function takeStdout(output: Output, chunk: string): void {
+  output.out += chunk;
+  output.partial += chunk;
+  const parts = output.partial.split('\n');
+  output.partial = parts.pop() ?? '';
+  for (const line of parts) {
+    output.lines.push(line);
+    for (const waiter of output.waiters) {
+      if (waiter.pattern.test(line)) {
+        output.waiters.delete(waiter);
+        waiter.resolve(line);
+      }
+    }
+  }
+}
+
+/** The first stdout line (seen or to come) matching `pattern`; rejects on timeout or exit. */
+function waitForLine(output: Output, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const seen = output.lines.find((line) => pattern.test(line));
+  if (seen !== undefined) return Promise.resolve(seen);
+  return new Promise<string>((resolveLine, reject) => {
+    const waiter = {
+      pattern,
+      resolve: (line: string) => {
+        cleanup();
+        resolveLine(line);
+      },
+    };
+    const fail = (why: string) => {
+      cleanup();
+      reject(new Error(`${why} while waiting for ${pattern}\n${printed(output)}`));
+    };
+    const timer = setTimeout(() => fail(`no line after ${timeoutMs} ms`), timeoutMs);
+    const onExitEarly = (exit: Exit) => fail(`process exited (code ${exit.code}, signal ${exit.signal})`);
+    const cleanup = () => {
+      clearTimeout(timer);
+      output.waiters.delete(waiter);
+      output.exitListeners.delete(onExitEarly);
+    };
+    if (output.exit) return fail(`process exited (code ${output.exit.code}, signal ${output.exit.signal})`);
+    output.waiters.add(waiter);
+    output.exitListeners.add(onExitEarly);
+  });
 }
 
 /** A port nothing listens on right now (there is a small window before the server takes it). */
@@ -208,15 +215,10 @@ export function serverEnv(dataDir: string, port: number, env: Record<string, str
 
 export const serverArgs = ['--import', 'tsx', 'src/main.ts'];
 
-export interface ServerProcess {
+export interface ServerProcess extends Pick<Tracked, 'proc' | 'stdout' | 'stderr' | 'stdoutLines' | 'waitForLine'> {
   url: string;
   port: number;
-  proc: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  stdoutLines(): string[];
   waitForExit(): Promise<Exit>;
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Sends the signal and resolves once the process has exited. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<Exit>;
 }

@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { applyEvent, indexOf } from '../../src/domain/fold.js';
 import type { RunEventBody, RunSnapshot } from '../../src/domain/run.js';
 import { errorText } from '../../src/domain/error-text.js';
+import { adminClientAt } from './admin-client.js';
 
 // ---------------------------------------------------------------------------------------------
 // The parser (the EventSource spec's "interpreting an event stream", without the BOM dance)
@@ -172,7 +173,6 @@ export interface StreamRead {
 export async function readStream(url: string, options: ReadOptions): Promise<StreamRead> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const controller = new AbortController();
-  const started = performance.now();
   const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, accept: 'text/event-stream', ...options.headers };
   if (options.lastEventId !== undefined) headers['last-event-id'] = String(options.lastEventId);
   const result: StreamRead = {
@@ -186,74 +186,14 @@ export async function readStream(url: string, options: ReadOptions): Promise<Str
     outcome: 'closed',
     bytesAfterEnd: 0,
   };
-  const timers: ReturnType<typeof setTimeout>[] = [];
   const giveUp = setTimeout(() => controller.abort(new Error(`no end within ${timeoutMs} ms`)), timeoutMs);
-  timers.push(giveUp);
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<'stop'>((resolve) => {
-    stop = () => resolve('stop');
-  });
+  const read: Reading = { options, controller, result, giveUp, timers: [giveUp], started: performance.now(), ended: false };
   try {
     const res = await fetch(url, { headers, signal: controller.signal });
     result.status = res.status;
     result.headers = res.headers;
-    if (res.status !== 200 || !res.body) {
-      const text = await res.text();
-      result.text = text;
-      try {
-        result.body = text ? JSON.parse(text) : undefined;
-      } catch {
-        result.body = text;
-      }
-      return result;
-    }
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    const parser = new SseParser();
-    let ended = false;
-    for (;;) {
-      const chunk = await Promise.race([reader.read(), stopped]);
-      if (chunk === 'stop') {
-        result.outcome = 'stopped';
-        await reader.cancel();
-        return result;
-      }
-      if (chunk.done) break;
-      const at = Date.now();
-      if (result.firstChunkMs === undefined) {
-        result.firstChunkMs = performance.now() - started;
-        if (options.stopAfterMs !== undefined) timers.push(setTimeout(stop, options.stopAfterMs));
-      }
-      const text = decoder.decode(chunk.value, { stream: true });
-      result.text += text;
-      if (ended) result.bytesAfterEnd += chunk.value.byteLength;
-      let stopNow = false;
-      for (const message of parser.push(text)) {
-        result.messages.push(message);
-        options.onMessage?.(message, at);
-        if (message.kind === 'comment') result.comments.push({ text: message.text, at });
-        if (message.kind !== 'event') continue;
-        if (message.id === undefined || !/^\d+$/.test(message.id)) throw new Error(`event without a numeric id: ${JSON.stringify(message)}`);
-        const event: ReceivedEvent = { id: Number(message.id), event: message.event, data: JSON.parse(message.data), at };
-        result.events.push(event);
-        if (event.event === 'end' && !ended) {
-          ended = true;
-          // The server must close the stream right after `end`.
-          clearTimeout(giveUp);
-          const closeWithinMs = options.closeWithinMs ?? 2_000;
-          timers.push(setTimeout(() => controller.abort(new Error(`the stream was still open ${closeWithinMs} ms after end`)), closeWithinMs));
-        }
-        if (!stopNow && options.stopWhen?.(event, result.events)) stopNow = true;
-      }
-      if (stopNow) {
-        result.outcome = 'stopped';
-        await reader.cancel();
-        return result;
-      }
-    }
-    result.text += decoder.decode();
-    if (parser.pending() !== '') throw new Error(`the stream ended inside an event: ${JSON.stringify(parser.pending())}`);
-    return result;
+    if (res.status !== 200 || !res.body) return await readAnswer(res, result);
+    return await readEvents(res.body, read);
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : error;
     const message = errorText(reason);
@@ -261,34 +201,97 @@ export async function readStream(url: string, options: ReadOptions): Promise<Str
     (partial as Error & { partial?: StreamRead }).partial = result;
     throw partial;
   } finally {
-    for (const timer of timers) clearTimeout(timer);
+    for (const timer of read.timers) clearTimeout(timer);
   }
 }
 
-// ---------------------------------------------------------------------------------------------
+/** One read in progress: what it was asked, what it got so far, and the timers to clear at the end. */
+interface Reading {
+  options: ReadOptions;
+  controller: AbortController;
+  result: StreamRead;
+  giveUp: ReturnType<typeof setTimeout>;
+  timers: ReturnType<typeof setTimeout>[];
+  started: number;
+  /** Set once `end` arrived: later bytes are counted, and the server has closeWithinMs to close. */
+  ended: boolean;
+}
+
+/** A non-200 answer: its body, parsed when it is JSON. */
+async function readAnswer(res: Response, result: StreamRead): Promise<StreamRead> {
+  const text = await res.text();
+  result.text = text;
+  try {
+    result.body = text ? JSON.parse(text) : undefined;
+  } catch {
+    result.body = text;
+  }
+  return result;
+}
+
+async function readEvents(body: ReadableStream<Uint8Array>, read: Reading): Promise<StreamRead> {
+  const { result, options } = read;
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const parser = new SseParser();
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<'stop'>((resolve) => {
+    stop = () => resolve('stop');
+  });
+  const cancel = async () => {
+    result.outcome = 'stopped';
+    await reader.cancel();
+    return result;
+  };
+  for (;;) {
+    const chunk = await Promise.race([reader.read(), stopped]);
+    if (chunk === 'stop') return cancel();
+    if (chunk.done) break;
+    const at = Date.now();
+    if (result.firstChunkMs === undefined) {
+      result.firstChunkMs = performance.now() - read.started;
+      if (options.stopAfterMs !== undefined) read.timers.push(setTimeout(stop, options.stopAfterMs));
+    }
+    const text = decoder.decode(chunk.value, { stream: true });
+    result.text += text;
+    if (read.ended) result.bytesAfterEnd += chunk.value.byteLength;
+    let stopNow = false;
+    for (const message of parser.push(text)) {
+      if (takeMessage(read, message, at, !stopNow)) stopNow = true;
+    }
+    if (stopNow) return cancel();
+  }
+  result.text += decoder.decode();
+  if (parser.pending() !== '') throw new Error(`the stream ended inside an event: ${JSON.stringify(parser.pending())}`);
+  return result;
+}
+
+/** Keeps one parsed message; true when `stopWhen` (asked only while `ask`) says to stop reading. */
+function takeMessage(read: Reading, message: SseMessage, at: number, ask: boolean): boolean {
+  const { result, options } = read;
+  result.messages.push(message);
+  options.onMessage?.(message, at);
+  if (message.kind === 'comment') result.comments.push({ text: message.text, at });
+  if (message.kind !== 'event') return false;
+  if (message.id === undefined || !/^\d+$/.test(message.id)) throw new Error(`event without a numeric id: ${JSON.stringify(message)}`);
+  const event: ReceivedEvent = { id: Number(message.id), event: message.event, data: JSON.parse(message.data), at };
+  result.events.push(event);
+  if (event.event === 'end' && !read.ended) {
+    read.ended = true;
+    // The server must close the stream right after `end`.
+    clearTimeout(read.giveUp);
+    const closeWithinMs = options.closeWithinMs ?? 2_000;
+    read.timers.push(setTimeout(() => read.controller.abort(new Error(`the stream was still open ${closeWithinMs} ms after end`)), closeWithinMs));
+  }
+  return ask && Boolean(options.stopWhen?.(event, result.events));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The admin API of a server process
 
+/** The shared admin client of a server process, with the calls the stream tests repeat. */
 export function adminApi(baseUrl: string, token: string, timeoutMs = 5_000) {
-  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
-    const res = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, json, text };
-  }
+  const call = adminClientAt(baseUrl, token, timeoutMs);
   return {
     call,
     eventsUrl: (sessionId: string, query = '') => `${baseUrl}/api/auto-purchase/progress/${encodeURIComponent(sessionId)}/events${query}`,

@@ -8,6 +8,7 @@ import type { Gateway } from '../../src/gateway/gateway.js';
 import { createSandboxGateway, type SandboxGateway } from '../../src/gateway/sandbox.js';
 import { createLogger } from '../../src/logger.js';
 import { composeServer } from '../../src/server.js';
+import { adminClient, type AdminCall } from './admin-client.js';
 
 export const testToken = 'test-admin-token-0123456789abcdef';
 
@@ -53,21 +54,14 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     hubOptions: { watchMs: 20 },
     onAppend: options.onAppend,
   });
-  const auth = { authorization: `Bearer ${options.adminToken ?? testToken}` };
+  const call = adminClient((path, init) => app.request(path, init), options.adminToken ?? testToken);
 
-  /** A JSON request with the admin's bearer token; `body` is sent as JSON when given. */
-  async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const init: RequestInit = { method, headers: { ...auth, ...headers } };
-    if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-    }
-    const res = await app.request(path, init);
-    const text = await res.text();
+  /** The shared admin client over app.request; then, unless `concurrent`, waits for the run it started. */
+  const api: AdminCall = async (method, path, body, headers) => {
+    const answer = await call(method, path, body, headers);
     if (!options.concurrent) await engine.idle();
-    const json: any = text ? JSON.parse(text) : undefined;
-    return { status: res.status, json, text, headers: res.headers };
-  }
+    return answer;
+  };
 
   return {
     app,
