@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 import { accountStatuses, transactionStatuses } from '../domain/api.js';
+import { runStatuses } from '../domain/run.js';
 
 export { accountStatuses, transactionStatuses, type AccountStatus, type TransactionStatus } from '../domain/api.js';
 
@@ -92,7 +93,7 @@ export const purchaseAttempts = sqliteTable(
 // A run's state is stored normalized (the run row, one row per account and per transaction in the
 // run) and assembled into the SPEC §2 snapshot on read; `run_events` holds every change in order.
 
-export const runStatuses = ['running', 'completed', 'failed'] as const;
+export { runStatuses } from '../domain/run.js';
 export const runTransactionStatuses = ['pending', 'processing', 'completed', 'failed', 'skipped', 'unknown'] as const;
 
 export const runs = sqliteTable(

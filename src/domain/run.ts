@@ -1,7 +1,8 @@
 // The run (purchase session) as clients see it: the snapshot of SPEC §2 and the events of SPEC §5.
 // Pure types, shared by the server, the admin client and the command-line watcher.
 
-export type RunStatus = 'running' | 'completed' | 'failed';
+export const runStatuses = ['running', 'completed', 'failed'] as const;
+export type RunStatus = (typeof runStatuses)[number];
 export type RunTransactionStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'skipped' | 'unknown';
 export type RunAccountStatus = 'active' | 'inactive' | 'invalid';
 

@@ -2,7 +2,7 @@
 import type { Context, Hono } from 'hono';
 import { accepts } from 'hono/accepts';
 import * as v from 'valibot';
-import { runStatuses } from '../db/schema.js';
+import { runStatuses } from '../domain/run.js';
 import type { AutoPurchase } from '../engine/auto-purchase.js';
 import { limitSchema, pageBody } from '../http/paging.js';
 import { checked, readJson } from '../http/read-json.js';

@@ -2,7 +2,7 @@
 // every add or update starts a run (SPEC §1), and no account is deleted while a run buys with it.
 import { AppError, notFound } from '../domain/app-error.js';
 import type { Clock } from '../clock.js';
-import type { AccountStatus } from '../db/schema.js';
+import type { AccountStatus } from '../domain/api.js';
 import type { Db } from '../db/types.js';
 import type { CredentialCipher } from '../domain/credential-cipher.js';
 import { GatewayTransientError, type Gateway, type VerifyResult } from '../gateway/gateway.js';
