@@ -29,17 +29,21 @@ const stats = (values: readonly number[]) => {
   return { n: sorted.length, median: sorted[Math.floor(sorted.length / 2)], max: sorted.at(-1) };
 };
 
+/** Two server processes on one data folder (A seeds the demo orders), and a run started on A. */
+async function twoProcessesWithRun(prefix: string) {
+  const dataDir = makeTempDir(prefix);
+  const env = { ADMIN_TOKEN: token, PURCHASE_DELAY_MS: '100', HEARTBEAT_MS: '1000' };
+  const serverA = await startServer({ dataDir, env });
+  const serverB = await startServer({ dataDir, env });
+  const a = adminApi(serverA.url, token);
+  const b = adminApi(serverB.url, token);
+  const { sessionId } = await a.addAccount('sandbox:alice:5000');
+  return { a, b, sessionId };
+}
+
 describe('a stream served by a process that does not run the walk', () => {
   it('goes live on the second process while the first walks the run: no gap, no duplicate, the fold equals the stored run, each change within ~250 ms', async () => {
-    const dataDir = makeTempDir('stream-processes-');
-    const env = { ADMIN_TOKEN: token, PURCHASE_DELAY_MS: '100', HEARTBEAT_MS: '1000' };
-    // A first (it seeds the demo orders), then B on the same file.
-    const serverA = await startServer({ dataDir, env });
-    const serverB = await startServer({ dataDir, env });
-    const a = adminApi(serverA.url, token);
-    const b = adminApi(serverB.url, token);
-
-    const { sessionId } = await a.addAccount('sandbox:alice:5000');
+    const { a, b, sessionId } = await twoProcessesWithRun('stream-processes-');
     const [onB, onA] = await Promise.all([
       readStream(b.eventsUrl(sessionId), { token, timeoutMs: 20_000 }),
       // The same run from the walking process, for comparison.
@@ -85,14 +89,7 @@ describe('a stream served by a process that does not run the walk', () => {
   }, 40_000);
 
   it('a client that read part of the run from the walking process resumes on the other by Last-Event-ID, with no gap and no duplicate', async () => {
-    const dataDir = makeTempDir('stream-processes-resume-');
-    const env = { ADMIN_TOKEN: token, PURCHASE_DELAY_MS: '100', HEARTBEAT_MS: '1000' };
-    const serverA = await startServer({ dataDir, env });
-    const serverB = await startServer({ dataDir, env });
-    const a = adminApi(serverA.url, token);
-    const b = adminApi(serverB.url, token);
-
-    const { sessionId } = await a.addAccount('sandbox:alice:5000');
+    const { a, b, sessionId } = await twoProcessesWithRun('stream-processes-resume-');
     const part1 = await readStream(a.eventsUrl(sessionId), { token, stopWhen: (_e, events) => events.length > 8 });
     expect(part1.outcome).toBe('stopped');
     expect(part1.events[0]?.data.status).toBe('running');
