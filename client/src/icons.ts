@@ -7,7 +7,6 @@ export { default as ChevronLeft } from 'lucide-solid/icons/chevron-left';
 export { default as ChevronRight } from 'lucide-solid/icons/chevron-right';
 export { default as CircleAlert } from 'lucide-solid/icons/circle-alert';
 export { default as CircleCheck } from 'lucide-solid/icons/circle-check';
-export { default as CircleHelp } from 'lucide-solid/icons/circle-question-mark';
 export { default as CircleMinus } from 'lucide-solid/icons/circle-minus';
 export { default as CirclePause } from 'lucide-solid/icons/circle-pause';
 export { default as CircleQuestionMark } from 'lucide-solid/icons/circle-question-mark';

@@ -2,7 +2,7 @@
 import { createEffect, on } from 'solid-js';
 import { api } from '../api.js';
 import { showToast } from '../toasts.js';
-import type { StockAccount } from './AccountDialog.js';
+import type { StockAccount } from '../../../src/domain/api.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { createFormAction } from './FormAction.js';
 

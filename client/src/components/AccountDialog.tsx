@@ -8,20 +8,7 @@ import { showToast } from '../toasts.js';
 import { createFormAction } from './FormAction.js';
 import { FormDialog } from './FormDialog.js';
 import { FormSecretField, FormSelect } from './FormField.js';
-import type { AccountStatus } from './TableStatusBadge.js';
-
-/** A stock account as the API answers it (src/http/present.ts). */
-export interface StockAccount {
-  id: string;
-  userId: number;
-  username: string;
-  displayName: string;
-  robux: number;
-  status: AccountStatus;
-  lastChecked: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { StockAccount } from '../../../src/domain/api.js';
 
 interface SavedAccount {
   stockAccount: StockAccount;

@@ -1,13 +1,7 @@
 // Purchases and robux per stock account as plain HTML bars: every number is text beside its bar.
 import { For, Show } from 'solid-js';
-import { formatNumber } from './HistoryDates.js';
-
-export interface AccountVolume {
-  accountId: string | null;
-  username: string;
-  purchases: number;
-  robux: number;
-}
+import type { AccountVolume } from '../../../src/domain/api.js';
+import { formatNumber } from '../format.js';
 
 export function ChartAccountBars(props: { accounts: AccountVolume[]; label: string }) {
   const maxRobux = () => Math.max(1, ...props.accounts.map((a) => a.robux));

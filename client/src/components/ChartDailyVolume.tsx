@@ -2,14 +2,10 @@
 // same numbers in a table under the chart.
 import { createMemo, For, Show } from 'solid-js';
 import uPlot from 'uplot';
+import type { DayVolume } from '../../../src/domain/api.js';
 import { ChartUPlot, type ChartOptions } from './ChartUPlot.js';
-import { formatNumber, utcDaysBetween } from './HistoryDates.js';
-
-export interface DayVolume {
-  day: string;
-  purchases: number;
-  robux: number;
-}
+import { formatNumber } from '../format.js';
+import { utcDaysBetween } from './HistoryDates.js';
 
 const dayS = 86_400;
 const axisColor = '#cbd5e1';

@@ -1,4 +1,4 @@
-// Date helpers and the From/To pair shared by the run-history and stats pages. The inputs hold
+// Local-day helpers and the From/To pair shared by the run-history and stats pages. The inputs hold
 // local calendar days; the server gets the local day boundaries as ISO date-times, so "runs on
 // 3 May" means 3 May where the admin is, as the Started column shows it.
 
@@ -35,27 +35,6 @@ export function dayEndIso(day: string): string | undefined {
 /** Whether both days are set and From comes after To. */
 export function rangeIsBackwards(from: string, to: string): boolean {
   return from !== '' && to !== '' && from > to;
-}
-
-/** "850 ms", "12.4 s", "3 min 5 s", "1 h 2 min". */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
-}
-
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-export function formatDateTime(iso: string): string {
-  const time = Date.parse(iso);
-  return Number.isNaN(time) ? iso : dateTime.format(time);
-}
-
-const integer = new Intl.NumberFormat();
-export function formatNumber(n: number): string {
-  return integer.format(n);
 }
 
 /** Every UTC day (`YYYY-MM-DD`) from `fromIso` to `toIso`, or undefined when that is over `maxDays`. */

@@ -3,7 +3,7 @@
 import { cleanup, fireEvent, render, screen, within } from '@solidjs/testing-library';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunSnapshot, RunTransaction } from '../../../src/domain/run.js';
-import { followRun } from '../run-store.js';
+import { followRun } from '../run/follow-run.js';
 import { ProgressModal } from './ProgressModal.js';
 
 /** Just enough of EventSource: listeners, readyState, close(), and ways to drive it. */

@@ -4,9 +4,11 @@ import { Dialog } from '@kobalte/core/dialog';
 import { Pin, PinOff } from '../icons.js';
 import { createEffect, createMemo, createSignal, For, onCleanup, Show } from 'solid-js';
 import type { RunSnapshot, RunSummary } from '../../../src/domain/run.js';
-import { type ConnectionState, followRun, type ProcessingRow, type RunFollower } from '../run-store.js';
+import type { ConnectionState } from '../run/connection.js';
+import { followRun, type RunFollower } from '../run/follow-run.js';
+import type { ProcessingRow } from '../run/run-view-store.js';
 import { StockAccountsTable, TransactionsTable } from './RunTables.js';
-import { RunStatusBadge } from './StatusBadge.js';
+import { StatusBadge } from './StatusBadge.js';
 
 /** After an end seen live, the modal closes by itself this long after, unless pinned. */
 export const AUTO_CLOSE_MS = 3000;
@@ -83,30 +85,51 @@ export function ProgressModal(props: ProgressModalProps) {
                 {(current) => <RunBody run={current()} processing={follower().store.processing()} />}
               </Show>
             </div>
-            <footer class="flex shrink-0 flex-wrap items-center justify-between gap-2 border-t border-slate-700 px-3 py-3 sm:px-5 sm:pb-5">
-              <div class="flex flex-wrap items-center gap-3">
-                <ConnectionIndicator state={connection()} />
-                <Show when={autoClosing()}>
-                  <span class="text-xs text-slate-400">Closes in {AUTO_CLOSE_MS / 1000} s unless pinned</span>
-                </Show>
-              </div>
-              <div class="flex gap-2">
-                <PinToggle pinned={pinned()} onToggle={() => setPinned(!pinned())} />
-                <button
-                  type="button"
-                  class="rounded-md bg-slate-600 px-4 py-1.5 text-sm font-medium text-white hover:bg-slate-500 disabled:cursor-not-allowed disabled:opacity-50"
-                  disabled={!closable()}
-                  title={closable() ? undefined : 'Available once the run has ended'}
-                  onClick={close}
-                >
-                  Close
-                </button>
-              </div>
-            </footer>
+            <ModalFooter
+              connection={connection()}
+              autoClosing={autoClosing()}
+              pinned={pinned()}
+              onPin={() => setPinned(!pinned())}
+              closable={closable()}
+              onClose={close}
+            />
           </Dialog.Content>
         </div>
       </Dialog.Portal>
     </Dialog>
+  );
+}
+
+/** The connection, the auto-close note, Pin and Close. */
+function ModalFooter(props: {
+  connection: ConnectionState;
+  autoClosing: boolean;
+  pinned: boolean;
+  onPin: () => void;
+  closable: boolean;
+  onClose: () => void;
+}) {
+  return (
+    <footer class="flex shrink-0 flex-wrap items-center justify-between gap-2 border-t border-slate-700 px-3 py-3 sm:px-5 sm:pb-5">
+      <div class="flex flex-wrap items-center gap-3">
+        <ConnectionIndicator state={props.connection} />
+        <Show when={props.autoClosing}>
+          <span class="text-xs text-slate-400">Closes in {AUTO_CLOSE_MS / 1000} s unless pinned</span>
+        </Show>
+      </div>
+      <div class="flex gap-2">
+        <PinToggle pinned={props.pinned} onToggle={() => props.onPin()} />
+        <button
+          type="button"
+          class="rounded-md bg-slate-600 px-4 py-1.5 text-sm font-medium text-white hover:bg-slate-500 disabled:cursor-not-allowed disabled:opacity-50"
+          disabled={!props.closable}
+          title={props.closable ? undefined : 'Available once the run has ended'}
+          onClick={() => props.onClose()}
+        >
+          Close
+        </button>
+      </div>
+    </footer>
   );
 }
 
@@ -125,7 +148,7 @@ function RunHeader(props: { run: RunSnapshot | undefined }) {
       <Show when={props.run}>
         {(current) => (
           <div aria-live="polite">
-            <RunStatusBadge data-testid="run-status" status={current().status} />
+            <StatusBadge data-testid="run-status" data-status={current().status} status={current().status} large />
           </div>
         )}
       </Show>

@@ -3,7 +3,7 @@
 // outcome has no default: a wrong guess moves money, so it is always chosen.
 import { createEffect, createSignal, on, Show } from 'solid-js';
 import { api } from '../api.js';
-import type { Transaction } from '../pages/Transactions.js';
+import type { Transaction } from '../../../src/domain/api.js';
 import { showToast } from '../toasts.js';
 import { createFormAction } from './FormAction.js';
 import { FormDialog } from './FormDialog.js';

@@ -6,8 +6,9 @@ import { createVirtualizer } from '@tanstack/solid-virtual';
 import { ArrowDown } from '../icons.js';
 import { createEffect, createSignal, For, Index, type JSX, on, onCleanup, onMount, Show } from 'solid-js';
 import type { RunAccount, RunTransaction } from '../../../src/domain/run.js';
-import type { ProcessingRow } from '../run-store.js';
-import { AccountStatusBadge, TransactionStatusBadge } from './StatusBadge.js';
+import { cancelFrame, nextFrame } from '../animation-frame.js';
+import type { ProcessingRow } from '../run/run-view-store.js';
+import { StatusBadge, TransactionStatusBadge } from './StatusBadge.js';
 
 /** Up to this many transactions every row is in the DOM; above it only a scrolled window is. */
 export const ALL_ROWS_UP_TO = 1000;
@@ -82,7 +83,7 @@ function AccountRow(props: { account: RunAccount; index: number; seen: Map<strin
         </span>
       </td>
       <td class={cell}>
-        <AccountStatusBadge status={props.account.status} />
+        <StatusBadge status={props.account.status} />
       </td>
     </tr>
   );
@@ -138,17 +139,10 @@ function EmptyRow(props: { columns: number; text: string }) {
   );
 }
 
-const nextFrame: (run: () => void) => number =
-  typeof requestAnimationFrame === 'function' ? (run) => requestAnimationFrame(run) : (run) => setTimeout(run, 16) as unknown as number;
-const cancelFrame: (id: number) => void = typeof cancelAnimationFrame === 'function' ? (id) => cancelAnimationFrame(id) : (id) => clearTimeout(id);
-
 /** Above ALL_ROWS_UP_TO: only the rows in (and near) view, between two spacer rows. */
 function WindowedRows(props: { rows: RunTransaction[]; scroller: HTMLElement }) {
-  // Solid builds elements in a template's document, without a window: the virtualizer must see
-  // the scroll box only once it is in the page, or it listens for scrolls on no window at all.
-  // And only at the next frame, not while the rows are being built (a snapshot of 10,000 rows
-  // arriving): given its box, the virtualizer measures it at once, which forces the layout of
-  // everything just built inside that task; in a frame, that layout is the one the frame does anyway.
+  // The box goes to the virtualizer once in the page (else it listens on no window), at the next
+  // frame: measured at once, it would force a layout of 10,000 rows just built inside this task.
   const [inPage, setInPage] = createSignal(false);
   let attach: number | undefined;
   onMount(() => {
@@ -160,8 +154,7 @@ function WindowedRows(props: { rows: RunTransaction[]; scroller: HTMLElement }) 
   onCleanup(() => {
     if (attach !== undefined) cancelFrame(attach);
   });
-  // Every row is ROW_PX tall (estimateSize, never measured): the window and its spacers come from
-  // the row count and the scroll offset alone.
+  // Rows are never measured: the window and its spacers come from the count and the scroll offset.
   const virtualizer = createVirtualizer({
     get count() {
       return props.rows.length;
@@ -211,13 +204,8 @@ function createUserScrollClock() {
 }
 
 /**
- * Keeps a row of the table's scroll box in view, below its sticky header, without moving the page
- * or the dialog. `follow(index)` only notes the row. Once per animation frame, for the latest row
- * noted, right after that frame is painted (when the layout is still clean, so reading it costs
- * nothing), the box's scroll offset and height are read and the box scrolled only when the row is
- * not already in view; the next frame shows it. A row's place is its index × ROW_PX, in the full
- * table as in the window (whose spacers stand for the rows not rendered), so no row is measured,
- * and nothing is read from the layout while an event is being handled.
+ * Keeps a row (at index × ROW_PX) in view below the sticky header. The box is read right after a
+ * frame is painted, when the layout is clean, never while an event is handled: reading costs nothing.
  */
 function createRowFollower(box: () => HTMLElement | undefined, paused: () => boolean) {
   let wanted: number | undefined;

@@ -16,7 +16,8 @@ export interface TableShellProps {
   columns: TableColumn[];
   /** How many rows there are now; 0 shows `empty` once loaded. */
   rowCount: number;
-  empty: string;
+  /** A sentence, or what to do next (a link, a button). */
+  empty: JSX.Element;
   loading: boolean;
   error?: string;
   onRetry?: () => void;
@@ -62,7 +63,7 @@ export function TableShell(props: TableShellProps) {
           <p class="border-t border-slate-700 px-4 py-6 text-center text-sm text-slate-400">Loading…</p>
         </Match>
         <Match when={props.rowCount === 0}>
-          <p class="border-t border-slate-700 px-4 py-6 text-center text-sm text-slate-400">{props.empty}</p>
+          <div class="border-t border-slate-700 px-4 py-6 text-center text-sm text-slate-400">{props.empty}</div>
         </Match>
       </Switch>
     </div>

@@ -3,12 +3,14 @@
 import { Pencil, Plus, Trash2 } from '../icons.js';
 import { createSignal, For, onMount } from 'solid-js';
 import { api } from '../api.js';
+import { formatNumber } from '../format.js';
 import { AccountDeleteDialog } from '../components/AccountDeleteDialog.js';
-import { AddAccountDialog, type StockAccount, UpdateAccountDialog } from '../components/AccountDialog.js';
+import type { StockAccount } from '../../../src/domain/api.js';
+import { AddAccountDialog, UpdateAccountDialog } from '../components/AccountDialog.js';
 import { FormButton } from '../components/FormButton.js';
 import { createTableData } from '../components/TableData.js';
 import { tableCellClass, tableRowClass, TableShell, TableTime } from '../components/TableShell.js';
-import { TableStatusBadge } from '../components/TableStatusBadge.js';
+import { StatusBadge } from '../components/StatusBadge.js';
 
 const columns = [
   { label: 'Username' },
@@ -18,8 +20,6 @@ const columns = [
   { label: 'Last checked' },
   { label: 'Actions', hiddenLabel: true },
 ];
-
-const robux = new Intl.NumberFormat();
 
 export function StockAccounts() {
   const table = createTableData(() => api<{ stockAccounts: StockAccount[] }>('GET', '/api/admin/stock-accounts').then((r) => r.stockAccounts));
@@ -58,9 +58,9 @@ export function StockAccounts() {
             <tr data-key={account.id} data-status={account.status} class={tableRowClass}>
               <td class={`${tableCellClass} font-medium text-slate-100`}>{account.username}</td>
               <td class={tableCellClass}>{account.displayName}</td>
-              <td class={`${tableCellClass} text-right tabular-nums`}>{robux.format(account.robux)}</td>
+              <td class={`${tableCellClass} text-right tabular-nums`}>{formatNumber(account.robux)}</td>
               <td class={tableCellClass}>
-                <TableStatusBadge
+                <StatusBadge
                   status={account.status}
                   title={account.status === 'invalid' ? 'The gateway rejected the stored cookie' : undefined}
                 />

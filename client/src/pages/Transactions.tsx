@@ -3,7 +3,9 @@
 // hand. Unknown ones are listed apart at the top until they are settled.
 import { CircleQuestionMark, Pencil, RotateCcw, SearchCheck } from '../icons.js';
 import { batch, createEffect, createSignal, For, on, Show } from 'solid-js';
+import { type Resolution, type Transaction, type TransactionStatus, transactionStatuses } from '../../../src/domain/api.js';
 import { api } from '../api.js';
+import { formatNumber } from '../format.js';
 import { FormButton } from '../components/FormButton.js';
 import { describeError } from '../components/FormErrors.js';
 import { FormSelect } from '../components/FormField.js';
@@ -11,32 +13,9 @@ import { ResolveDialog } from '../components/ResolveDialog.js';
 import { createTableData } from '../components/TableData.js';
 import { createCursorPages, TablePager } from '../components/TablePager.js';
 import { tableCellClass, tableRowClass, TableShell, TableTime } from '../components/TableShell.js';
-import { TableStatusBadge, type TransactionStatus } from '../components/TableStatusBadge.js';
+import { StatusBadge, statusLabel } from '../components/StatusBadge.js';
 import { showRun } from '../progress.js';
 import { showToast } from '../toasts.js';
-
-/** A transaction as the API answers it (src/http/present.ts); the gamepass may be incomplete. */
-export interface Transaction {
-  id: number;
-  invoiceId: string;
-  gamepass: { id: number | null; name: string | null; price: number | null; sellerId: number | null };
-  status: TransactionStatus;
-  usedAccount: string | null;
-  error: string | null;
-  attempts: number;
-  createdAt: string;
-  updatedAt: string;
-  completedAt: string | null;
-  /** The admin's hand resolution of an unknown order, when it had one (the audit log's latest). */
-  resolution?: Resolution;
-}
-
-export interface Resolution {
-  outcome: 'completed' | 'failed';
-  note: string;
-  at: string;
-  actor: string;
-}
 
 interface TransactionPage {
   transactions: Transaction[];
@@ -45,15 +24,11 @@ interface TransactionPage {
 
 const pageSize = 25;
 
-const statusOptions = [
+type StatusFilter = '' | TransactionStatus;
+const statusOptions: readonly { value: StatusFilter; label: string }[] = [
   { value: '', label: 'All' },
-  { value: 'pending', label: 'Pending' },
-  { value: 'processing', label: 'Processing' },
-  { value: 'completed', label: 'Completed' },
-  { value: 'failed', label: 'Failed' },
-  { value: 'unknown', label: 'Unknown' },
-] as const;
-type StatusFilter = (typeof statusOptions)[number]['value'];
+  ...transactionStatuses.map((value) => ({ value, label: statusLabel(value) })),
+];
 
 const columns = [
   { label: 'Invoice' },
@@ -65,8 +40,6 @@ const columns = [
   { label: 'Created' },
   { label: 'Actions', hiddenLabel: true },
 ];
-
-const numbers = new Intl.NumberFormat();
 
 function listTransactions(status: StatusFilter, limit: number, cursor?: string): Promise<TransactionPage> {
   const query = new URLSearchParams({ limit: String(limit) });
@@ -203,9 +176,9 @@ function TransactionRow(props: { transaction: Transaction; actions: Actions }) {
       <td class={tableCellClass} title={gamepassName(t())}>
         <div class="max-w-[12rem] min-w-[8rem] truncate">{gamepassName(t())}</div>
       </td>
-      <td class={`${tableCellClass} text-right tabular-nums`}>{t().gamepass.price != null ? numbers.format(t().gamepass.price!) : '—'}</td>
+      <td class={`${tableCellClass} text-right tabular-nums`}>{t().gamepass.price != null ? formatNumber(t().gamepass.price!) : '—'}</td>
       <td class={tableCellClass}>
-        <TableStatusBadge status={t().status} title={t().error ?? undefined} />
+        <StatusBadge status={t().status} title={t().error ?? undefined} />
       </td>
       <td class={`${tableCellClass} whitespace-nowrap`}>{t().usedAccount ?? <span class="text-slate-500">—</span>}</td>
       <td class={tableCellClass} title={rowError(t())}>
@@ -264,7 +237,7 @@ function UnknownPanel(props: { transactions: Transaction[]; actions: Actions }) 
                 <span class="text-slate-300">
                   {' '}
                   · {gamepassName(t)}
-                  <Show when={t.gamepass.price != null}> · {numbers.format(t.gamepass.price!)} robux</Show>
+                  <Show when={t.gamepass.price != null}> · {formatNumber(t.gamepass.price!)} robux</Show>
                   <Show when={t.usedAccount}> · by {t.usedAccount}</Show>
                 </span>
               </div>
