@@ -191,6 +191,9 @@ async function startApiServer(dir: string, dbPath: string, env: Record<string, s
         GATEWAY: 'sandbox',
         // One request-log line per request would be measured too: the bench measures the app.
         LOG_LEVEL: 'warn',
+        // Every bench client shares the one admin token: the per-credential stream cap (100) would admit only 100 of them.
+        MAX_STREAMS_PER_CLIENT: '20000',
+        MAX_CONNECTIONS: '20000',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
