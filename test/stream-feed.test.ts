@@ -89,6 +89,14 @@ describe('the hub over a feed that is not SQLite', () => {
     expect(hub.stats()).toEqual({ feeds: 0, listeners: 0, watching: false });
   });
 
+  it('a run whose first read fails leaves no subscription behind', () => {
+    const memory = memoryFeed();
+    const failing: RunFeed = { ...memory.feed, head: () => { throw new Error('disk I/O error'); } };
+    const hub = createRunHub(failing, noLog);
+    expect(() => hub.subscribe('r1', { wake() {} })).toThrow('disk I/O error');
+    expect(memory.subscribers()).toBe(0);
+  });
+
   it('a connection behind the window catches up from the feed in one chunk; events pruned under it are a gap', async () => {
     const memory = memoryFeed();
     const hub = createRunHub(memory.feed, noLog, { windowFrames: 2 });

@@ -119,7 +119,14 @@ export function createRunHub(feed: RunFeed, logger: Logger, options: HubOptions 
 
   const open = (sessionId: string): HubRun => {
     const stop = feed.subscribe(sessionId, () => stored(sessionId));
-    const run = new HubRun(sessionId, feed, batchRows, capacity, stop);
+    let run: HubRun;
+    try {
+      run = new HubRun(sessionId, feed, batchRows, capacity, stop);
+    } catch (error) {
+      // A failed first read must not leave the feed's subscription (and its watch timer) behind.
+      stop();
+      throw error;
+    }
     runs.set(sessionId, run);
     return run;
   };
