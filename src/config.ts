@@ -22,6 +22,8 @@ export const configVariables = [
   'HISTORY_RETENTION',
   'CLEANUP_INTERVAL_MS',
   'NOTIFY_WEBHOOK_URL',
+  'NOTIFY_WEBHOOK_SECRET',
+  'METRICS_TOKEN',
   'MAX_CONNECTIONS',
   'MAX_STREAMS_PER_CLIENT',
   'LOG_LEVEL',
@@ -56,6 +58,10 @@ export interface Config {
   readonly historyRetentionMs: number;
   readonly cleanupIntervalMs: number;
   readonly notifyWebhookUrl: string | undefined;
+  /** The HMAC key each webhook delivery is signed with; set whenever `notifyWebhookUrl` is. */
+  readonly notifyWebhookSecret: string | undefined;
+  /** A bearer token that may read GET /metrics only (besides the admin credentials). */
+  readonly metricsToken: string | undefined;
   /** Open sockets the server accepts at once; more are closed as they arrive (SPEC §11). */
   readonly maxConnections: number;
   /** Open progress streams one credential may hold; more answer 429. */
@@ -71,6 +77,8 @@ const SENSITIVE_VARIABLES: ReadonlySet<string> = new Set<ConfigVariable>([
   'CREDENTIAL_KEY',
   'GATEWAY_SECRET',
   'NOTIFY_WEBHOOK_URL',
+  'NOTIFY_WEBHOOK_SECRET',
+  'METRICS_TOKEN',
 ]);
 
 const DURATION_FORMS = 'milliseconds like 500 or 30s, 15m, 1h, 30d';
@@ -125,6 +133,11 @@ function httpUrlSetting(name: ConfigVariable) {
   return v.pipe(v.string(), v.check(isHttpUrl, `${name} must be an http(s) URL`));
 }
 
+/** A shared secret: long enough not to be guessed, no spaces (it travels in headers). */
+function secretSetting(name: ConfigVariable) {
+  return v.pipe(v.string(), v.regex(/^\S{16,}$/, `${name} must be at least 16 characters with no spaces`));
+}
+
 function choiceSetting<const T extends readonly string[]>(name: ConfigVariable, options: T) {
   return v.picklist(options, `${name} must be one of: ${options.join(', ')}`);
 }
@@ -160,6 +173,8 @@ const EnvironmentSchema = v.object({
   HISTORY_RETENTION: v.optional(durationSetting('HISTORY_RETENTION', { allowZero: false }), '30d'),
   CLEANUP_INTERVAL_MS: v.optional(durationSetting('CLEANUP_INTERVAL_MS', { allowZero: false }), '10m'),
   NOTIFY_WEBHOOK_URL: v.optional(httpUrlSetting('NOTIFY_WEBHOOK_URL')),
+  NOTIFY_WEBHOOK_SECRET: v.optional(secretSetting('NOTIFY_WEBHOOK_SECRET')),
+  METRICS_TOKEN: v.optional(secretSetting('METRICS_TOKEN')),
   MAX_CONNECTIONS: v.optional(integerSetting('MAX_CONNECTIONS', 1, 1_000_000), '10000'),
   MAX_STREAMS_PER_CLIENT: v.optional(integerSetting('MAX_STREAMS_PER_CLIENT', 1, 100_000), '100'),
   LOG_LEVEL: v.optional(choiceSetting('LOG_LEVEL', logLevels), 'info'),
@@ -186,6 +201,8 @@ function toConfig(env: ParsedEnvironment): Config {
     historyRetentionMs: env.HISTORY_RETENTION,
     cleanupIntervalMs: env.CLEANUP_INTERVAL_MS,
     notifyWebhookUrl: env.NOTIFY_WEBHOOK_URL,
+    notifyWebhookSecret: env.NOTIFY_WEBHOOK_SECRET,
+    metricsToken: env.METRICS_TOKEN,
     maxConnections: env.MAX_CONNECTIONS,
     maxStreamsPerClient: env.MAX_STREAMS_PER_CLIENT,
     logLevel: env.LOG_LEVEL,
@@ -209,6 +226,14 @@ const ConfigSchema = v.pipe(
       'GATEWAY_SECRET is required when GATEWAY=http (sent as x-internal-secret)',
     ),
     ['GATEWAY_SECRET'],
+  ),
+  v.forward(
+    v.partialCheck(
+      [['NOTIFY_WEBHOOK_URL'], ['NOTIFY_WEBHOOK_SECRET']],
+      (env) => env.NOTIFY_WEBHOOK_URL === undefined || env.NOTIFY_WEBHOOK_SECRET !== undefined,
+      'NOTIFY_WEBHOOK_SECRET is required when NOTIFY_WEBHOOK_URL is set (each delivery is signed with it)',
+    ),
+    ['NOTIFY_WEBHOOK_SECRET'],
   ),
   v.transform(toConfig),
 );

@@ -59,6 +59,8 @@ describe('parseConfig', () => {
       historyRetentionMs: 2_592_000_000,
       cleanupIntervalMs: 600_000,
       notifyWebhookUrl: undefined,
+      notifyWebhookSecret: undefined,
+      metricsToken: undefined,
       maxConnections: 10_000,
       maxStreamsPerClient: 100,
       logLevel: 'info',
@@ -96,6 +98,7 @@ describe('parseConfig', () => {
       GATEWAY_MAX_ATTEMPTS: '20',
       PURCHASE_DELAY_MS: '0',
       NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/run',
+      NOTIFY_WEBHOOK_SECRET: 'whsec-0123456789abcdef',
       MAX_CONNECTIONS: '5',
       MAX_STREAMS_PER_CLIENT: '2',
       LOG_LEVEL: 'debug',
@@ -140,6 +143,9 @@ describe('parseConfig', () => {
     ['HEARTBEAT_MS', { HEARTBEAT_MS: '0' }],
     ['PROGRESS_RETENTION', { PROGRESS_RETENTION: 'soon' }],
     ['NOTIFY_WEBHOOK_URL', { NOTIFY_WEBHOOK_URL: 'not a url' }],
+    ['NOTIFY_WEBHOOK_SECRET', { NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/in' }],
+    ['NOTIFY_WEBHOOK_SECRET', { NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/in', NOTIFY_WEBHOOK_SECRET: 'short' }],
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '0' }],
     ['MAX_CONNECTIONS', { MAX_CONNECTIONS: 'many' }],
@@ -173,6 +179,19 @@ describe('parseConfig', () => {
     expect(messageOf({ MAX_STREAMS_PER_CLIENT: 'lots' })).toBe('MAX_STREAMS_PER_CLIENT must be an integer from 1 to 100000 (got "lots")');
   });
 
+  it('requires a signing secret with the webhook, and reads both new secrets', () => {
+    expect(messageOf({ NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/in' })).toBe(
+      'NOTIFY_WEBHOOK_SECRET is required when NOTIFY_WEBHOOK_URL is set (each delivery is signed with it)',
+    );
+    const config = configOf({
+      NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/in',
+      NOTIFY_WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      METRICS_TOKEN: 'metrics-0123456789abcdef',
+    });
+    expect(config.notifyWebhookSecret).toBe('whsec-0123456789abcdef');
+    expect(config.metricsToken).toBe('metrics-0123456789abcdef');
+  });
+
   it('keeps a bad value with a newline on one line', () => {
     expect(messageOf({ HOST: 'x', PORT: '80\n80' })).toBe('PORT must be an integer from 1 to 65535 (got "80\\n80")');
   });
@@ -183,6 +202,8 @@ describe('parseConfig', () => {
     // 32 bytes of base64 with one extra character: the right alphabet, the wrong length.
     ['CREDENTIAL_KEY', { CREDENTIAL_KEY: `${VALID_KEY.slice(0, 43)}A` }, VALID_KEY.slice(0, 43)],
     ['NOTIFY_WEBHOOK_URL', { NOTIFY_WEBHOOK_URL: 'hooks.example.com/T0/tokenXYZ' }, 'tokenXYZ'],
+    ['NOTIFY_WEBHOOK_SECRET', { NOTIFY_WEBHOOK_SECRET: 'hmac key 123' }, 'hmac key 123'],
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'scrapeMe!' }, 'scrapeMe!'],
   ])('never echoes the value of %s', (name, env, secret) => {
     const message = messageOf(env);
     expect(message.startsWith(`${name} `)).toBe(true);
@@ -207,6 +228,6 @@ describe('parseConfig', () => {
   it('lists every variable once, in order', () => {
     expect(configVariables[0]).toBe('PORT');
     expect(configVariables.at(-1)).toBe('LOG_LEVEL');
-    expect(new Set(configVariables).size).toBe(20);
+    expect(new Set(configVariables).size).toBe(22);
   });
 });
