@@ -1,6 +1,7 @@
 // `npm run bench`: the engine benchmark, then the stream benchmark; prints every figure, then one
 // markdown table ready to paste into the README. Asserts nothing: targets are printed beside.
 import os from 'node:os';
+import { benchCleanup } from './bench-cleanup.js';
 import { benchEngine } from './bench-engine.js';
 import { benchBrowser, printBrowserBench } from './bench-browser.js';
 import { benchStream, type LatencyFigures } from './bench-stream.js';
@@ -19,6 +20,10 @@ const engine = await benchEngine().catch((error: unknown) => {
   console.log(`engine benchmark FAILED: ${error instanceof Error ? error.message : String(error)}`);
   return undefined;
 });
+const cleanup = await benchCleanup().catch((error: unknown) => {
+  console.log(`cleanup benchmark FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  return undefined;
+});
 const stream = await benchStream();
 
 const rows: [string, string, string][] = [];
@@ -29,6 +34,11 @@ if (engine) {
     '—',
   ]);
 }
+rows.push([
+  'Retention job over 50,000 expired events (batches of 2,000, yielding between)',
+  cleanup ? `${fmt(cleanup.totalMs)} ms; longest event-loop block ${cleanup.maxBlockMs} ms` : 'not measured',
+  'block < 100 ms',
+]);
 const latencyRow = (l: LatencyFigures | undefined, clients: number, target: string) => {
   if (!l) return rows.push([`SSE fan-out, ${fmt(clients)} clients`, 'not measured (see above)', target]);
   rows.push([
