@@ -10,7 +10,7 @@ import { readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 import { assertOwnOrigin } from '../http/same-origin.js';
 
-const loginBody = v.strictObject({ token: v.pipe(v.string('must be a string'), v.maxLength(1024)) });
+export const loginBody = v.strictObject({ token: v.pipe(v.string('must be a string'), v.maxLength(1024)) });
 
 export interface AuthRouteDeps {
   auth: AdminAuth;

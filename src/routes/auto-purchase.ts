@@ -16,7 +16,7 @@ export const triggerBody = v.strictObject({
   stockAccountId: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
 });
 
-const sessionsQuery = v.strictObject({
+export const sessionsQuery = v.strictObject({
   status: v.optional(v.union([v.literal(''), v.picklist(runStatuses)], `must be one of: ${runStatuses.join(', ')}`)),
   from: v.optional(isoDateParam),
   to: v.optional(isoDateParam),

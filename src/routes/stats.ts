@@ -6,7 +6,7 @@ import { resource } from '../http/resource.js';
 import { endOfDayIfDateOnly, isoDateParam } from '../http/dates.js';
 import type { StatsService } from '../services/stats.js';
 
-const statsQuery = v.strictObject({ from: v.optional(isoDateParam), to: v.optional(isoDateParam) });
+export const statsQuery = v.strictObject({ from: v.optional(isoDateParam), to: v.optional(isoDateParam) });
 
 export function statsRoutes(app: Hono, stats: StatsService): void {
   resource(app, '/api/stats', {

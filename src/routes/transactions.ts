@@ -49,7 +49,7 @@ export const resolveBody = v.strictObject({
   ),
 });
 
-const listQuery = v.strictObject({
+export const transactionsQuery = v.strictObject({
   status: v.optional(
     v.union(
       [v.literal(''), v.picklist(transactionStatuses)],
@@ -67,7 +67,7 @@ export function transactionRoutes(app: Hono, orders: OrderService, engine: AutoP
       return c.json({ transaction: presentTransaction(transaction) }, created ? 201 : 200);
     },
     GET: (c) => {
-      const query = checked(listQuery, c.req.query(), 'query');
+      const query = checked(transactionsQuery, c.req.query(), 'query');
       const page = orders.list({ status: query.status || undefined, cursor: query.cursor, limit: query.limit });
       return c.json(pageBody('transactions', page, (order) => presentTransaction(order.transaction, order.resolution)));
     },
