@@ -105,3 +105,30 @@ describe('autopurchase watch / run', () => {
     expect((await cli(['run', '--url', `http://127.0.0.1:${port}`, '--token', token])).code).toBe(2);
   });
 });
+
+describe('autopurchase --version', () => {
+  it('prints the product version (package.json) and the Node it runs on; exit 0', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const result = await cli(['--version']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`autopurchase ${version} (Node ${process.version})\n`);
+  });
+
+  it('takes the version the single executable is bundled with (AUTOPURCHASE_VERSION) over package.json', async () => {
+    const { build } = await import('esbuild');
+    const bundled = await build({
+      entryPoints: [new URL('../src/cli/version.ts', import.meta.url).pathname],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      define: { AUTOPURCHASE_VERSION: JSON.stringify('9.8.7-bundled') },
+    });
+    const source = bundled.outputFiles[0]!.text;
+    expect(source).not.toContain('package.json');
+    const module = (await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`)) as typeof import('../src/cli/version.js');
+    expect(module.productVersion).toBe('9.8.7-bundled');
+    expect(module.versionLine()).toBe(`autopurchase 9.8.7-bundled (Node ${process.version})`);
+  });
+});

@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// `autopurchase serve | watch <sessionId> | run [--account ID]` (SPEC §9).
+// `autopurchase serve | watch <sessionId> | run [--account ID] | backup <file> | --version` (SPEC §9, §10).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { escapeControl } from '../domain/escape-control.js';
 import { watchRun } from './watch.js';
+import { versionLine } from './version.js';
 import { errorText } from '../domain/error-text.js';
 
 const usage = `usage:
   autopurchase serve                       start the server (what npm start runs)
   autopurchase watch <sessionId> [--json]  follow a run live
   autopurchase run [--account ID] [--json] start a run and follow it
+  autopurchase backup <file> [--force]     copy the live database (DATABASE_PATH, default
+                                           ./data/autopurchase.db) to <file>, owner-only
+  autopurchase --version                   print the version and Node's
 options: --url URL (or AUTOPURCHASE_URL, default http://localhost:3000)
          --token TOKEN (or ADMIN_TOKEN, else ./data/admin-token)`;
 
@@ -25,7 +29,9 @@ export async function cli(argv: string[]): Promise<number> {
         token: { type: 'string' },
         account: { type: 'string' },
         json: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
       },
     });
   } catch (error) {
@@ -38,9 +44,23 @@ export async function cli(argv: string[]): Promise<number> {
     console.log(usage);
     return 0;
   }
+  if (values.version && command === undefined) {
+    console.log(versionLine());
+    return 0;
+  }
   if (command === 'serve' && rest.length === 0) {
     await import('../main.js');
     return -1;
+  }
+  if (command === 'backup' && rest.length === 1) {
+    const { backupCommand, defaultDatabasePath } = await import('./backup.js');
+    return backupCommand({
+      target: rest[0]!,
+      force: values.force,
+      databasePath: process.env.DATABASE_PATH || defaultDatabasePath,
+      out: (line) => console.log(escapeControl(line)),
+      err: (line) => console.error(escapeControl(line)),
+    });
   }
   const url = values.url ?? process.env.AUTOPURCHASE_URL ?? 'http://localhost:3000';
   const token = values.token ?? process.env.ADMIN_TOKEN ?? tokenFromDataFolder();

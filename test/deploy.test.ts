@@ -1,0 +1,192 @@
+// deploy/ (SPEC §10): the systemd units, the nginx and Caddy examples and env.example are checked
+// by the tools themselves when this machine has them (else those tests are skipped, saying so), and
+// env.example against the configuration the server reads.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { configVariables, parseConfig } from '../src/config.js';
+import { parseDuration } from '../src/duration.js';
+import { shutdownMarginMs } from '../src/engine/auto-purchase.js';
+
+const deploy = resolve(import.meta.dirname, '..', 'deploy');
+const deployFile = (name: string) => join(deploy, name);
+const read = (name: string) => readFileSync(deployFile(name), 'utf8');
+
+/** The tool's path when it runs here (PATH, then the sbin folders a non-root PATH may lack). */
+function findTool(name: string, versionArgs: string[]): string | undefined {
+  for (const candidate of [name, `/usr/sbin/${name}`, `/sbin/${name}`, `/usr/local/sbin/${name}`]) {
+    const run = spawnSync(candidate, versionArgs, { encoding: 'utf8', timeout: 10_000 });
+    if (!run.error) return candidate;
+  }
+  return undefined;
+}
+
+const nginx = findTool('nginx', ['-v']);
+const caddy = findTool('caddy', ['version']);
+const systemdAnalyze = findTool('systemd-analyze', ['--version']);
+const named = (tool: string | undefined, what: string, missing: string) => (tool ? what : `${what} — SKIPPED: ${missing} is not installed`);
+
+let temps: string[] = [];
+afterEach(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+  temps = [];
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'autopurchase-deploy-'));
+  temps.push(dir);
+  return dir;
+}
+
+describe('deploy/nginx.conf', () => {
+  it.skipIf(!nginx)(named(nginx, 'nginx -t accepts it inside an http {} block', 'nginx'), () => {
+    const dir = tempDir();
+    const built = spawnSync(nginx!, ['-V'], { encoding: 'utf8' });
+    const modules = `${built.stdout}${built.stderr}`;
+    // Every temp path under the temp prefix, so the check needs no root-owned folder; only for
+    // the modules this build has (an unknown directive would fail the check).
+    const tempPaths = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+      .filter((kind) => kind === 'client_body' || !modules.includes(`--without-http_${kind}_module`))
+      .map((kind) => `  ${kind}_temp_path ${join(dir, kind)};`);
+    const main = join(dir, 'nginx.conf');
+    writeFileSync(
+      main,
+      [
+        `pid ${join(dir, 'nginx.pid')};`,
+        `error_log ${join(dir, 'error.log')};`,
+        'events {}',
+        'http {',
+        `  access_log ${join(dir, 'access.log')};`,
+        ...tempPaths,
+        `  include ${deployFile('nginx.conf')};`,
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const check = spawnSync(nginx!, ['-t', '-p', dir, '-c', main, '-e', join(dir, 'error.log')], { encoding: 'utf8', timeout: 20_000 });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    expect(check.stderr).toMatch(/test is successful/);
+  });
+
+  it('has what the progress stream needs on its events route', () => {
+    const conf = read('nginx.conf');
+    const events = /location ~ \^\/api\/auto-purchase\/progress\/\[\^\/\]\+\/events\$ \{([^}]*)\}/.exec(conf)?.[1];
+    expect(events, 'a location for the events route').toBeDefined();
+    expect(events).toMatch(/^\s*proxy_buffering off;/m);
+    expect(events).toMatch(/^\s*gzip off;/m);
+    // Longer than the gap between two heartbeats (nginx's `1h`/`60s` read as the app reads durations).
+    const readTimeout = /^\s*proxy_read_timeout (\S+);/m.exec(events!)?.[1];
+    const config = parseConfig({});
+    if (!config.ok) throw new Error(config.message);
+    expect(parseDuration(readTimeout ?? '')).toBeGreaterThan(config.config.heartbeatMs * 2);
+    for (const line of [
+      'proxy_http_version 1.1;',
+      'proxy_set_header Connection "";',
+      'proxy_set_header Host $host;',
+      'proxy_set_header X-Forwarded-Proto $scheme;',
+      'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    ]) {
+      expect(conf).toMatch(new RegExp(`^\\s*${line.replace(/[$.*+?()[\]{}|\\]/g, '\\$&')}`, 'm'));
+    }
+  });
+});
+
+describe('deploy/Caddyfile', () => {
+  it.skipIf(!caddy)(named(caddy, 'caddy validate accepts it', 'caddy'), () => {
+    const home = tempDir();
+    const check = spawnSync(caddy!, ['validate', '--config', deployFile('Caddyfile'), '--adapter', 'caddyfile'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home },
+    });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    expect(check.stdout).toMatch(/Valid configuration/);
+    // Caddy warns about a directive that does nothing; the example should have none.
+    expect(check.stderr).not.toMatch(/"level":"(warn|error)"/);
+  });
+
+  it('flushes every event at once', () => {
+    expect(read('Caddyfile')).toMatch(/^\s*reverse_proxy 127\.0\.0\.1:3000 \{[^}]*^\s*flush_interval -1$/ms);
+  });
+});
+
+describe('deploy/ systemd units', () => {
+  /**
+   * `systemd-analyze verify` on the units under their installed names. It also checks that the
+   * binary exists, which it does not on a build machine: that one complaint is expected; any other
+   * line (an unknown key, a value it cannot parse, a bad timer) fails the test.
+   */
+  it.skipIf(!systemdAnalyze)(named(systemdAnalyze, 'systemd-analyze verify finds no error in them but the missing binary', 'systemd-analyze'), () => {
+    const dir = tempDir();
+    const units = { 'autopurchase.service': 'autopurchase.service', 'autopurchase-backup.service': 'backup.service', 'autopurchase-backup.timer': 'backup.timer' };
+    for (const [installed, source] of Object.entries(units)) copyFileSync(deployFile(source), join(dir, installed));
+    const check = spawnSync(systemdAnalyze!, ['verify', '--man=no', ...Object.keys(units).map((unit) => join(dir, unit))], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const complaints = `${check.stdout}${check.stderr}`
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .filter((line) => !/^autopurchase(-backup)?\.service: Command \/usr\/local\/bin\/autopurchase is not executable: No such file or directory$/.test(line));
+    expect(complaints).toEqual([]);
+  });
+
+  it('gives a clean stop more time than a purchase in flight may take, and leaves MemoryDenyWriteExecute unset', () => {
+    const unit = read('autopurchase.service');
+    const stopSec = /^TimeoutStopSec=(\d+)s$/m.exec(unit)?.[1];
+    expect(stopSec, 'TimeoutStopSec=<n>s').toBeDefined();
+    const config = parseConfig({});
+    if (!config.ok) throw new Error(config.message);
+    expect(Number(stopSec) * 1000).toBeGreaterThanOrEqual(config.config.gatewayTimeoutMs + shutdownMarginMs + 5_000);
+    // V8's JIT needs writable and executable memory: Node aborts under MemoryDenyWriteExecute=yes.
+    for (const name of ['autopurchase.service', 'backup.service']) expect(read(name)).not.toMatch(/^MemoryDenyWriteExecute=/m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/autopurchase serve$/m);
+    expect(unit).toMatch(/^EnvironmentFile=\/etc\/autopurchase\/env$/m);
+    expect(unit).toMatch(/^User=autopurchase$/m);
+    expect(existsSync(deployFile('backup.timer'))).toBe(true);
+  });
+});
+
+describe('deploy/env.example', () => {
+  const lines = read('env.example').split('\n');
+  /** `NAME=value` or `#NAME=value`, with its line index. */
+  const settings = lines.flatMap((line, index) => {
+    const match = /^(#?)([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    return match ? [{ name: match[2]!, value: match[3]!, commented: match[1] === '#', index }] : [];
+  });
+
+  it('lists exactly the variables the server reads, each once, each under a comment', () => {
+    const names = settings.map((setting) => setting.name);
+    const missing = configVariables.filter((name) => !names.includes(name));
+    const unknown = names.filter((name) => !(configVariables as readonly string[]).includes(name));
+    expect({ missing, unknown }).toEqual({ missing: [], unknown: [] });
+    expect(new Set(names).size).toBe(names.length);
+    for (const setting of settings) {
+      const above = lines[setting.index - 1] ?? '';
+      expect(above, `the line above ${setting.name}`).toMatch(/^# \S/);
+      expect(above).not.toMatch(/^#[A-Z][A-Z0-9_]*=/);
+    }
+  });
+
+  it('holds no secret, and its values (set or commented out) are valid configuration', () => {
+    for (const name of ['ADMIN_TOKEN', 'CREDENTIAL_KEY', 'GATEWAY_SECRET', 'NOTIFY_WEBHOOK_SECRET', 'METRICS_TOKEN']) {
+      expect(settings.find((setting) => setting.name === name)?.value, name).toBe('');
+    }
+    const active = Object.fromEntries(settings.filter((s) => !s.commented).map((s) => [s.name, s.value || undefined]));
+    // As shipped (GATEWAY=http, no secret filled in) the server refuses to start, naming what is missing…
+    const asIs = parseConfig(active);
+    expect(asIs.ok ? '' : asIs.message).toMatch(/GATEWAY_SECRET is required/);
+    // …and starts once the operator has filled in the gateway's secret.
+    active.GATEWAY_SECRET = 'the-gateway-secret-0123456789';
+    const filledIn = parseConfig(active);
+    expect(filledIn.ok, filledIn.ok ? '' : filledIn.message).toBe(true);
+    // Each commented default, switched on alone, is accepted too.
+    for (const setting of settings.filter((s) => s.commented)) {
+      const extra = setting.name === 'NOTIFY_WEBHOOK_URL' ? { NOTIFY_WEBHOOK_SECRET: 'a-webhook-secret-0123456789' } : {};
+      const result = parseConfig({ ...active, ...extra, [setting.name]: setting.value });
+      expect(result.ok, result.ok ? '' : `${setting.name}=${setting.value}: ${result.message}`).toBe(true);
+    }
+  });
+});
