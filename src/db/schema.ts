@@ -243,3 +243,40 @@ export const healthProbe = sqliteTable('health_probe', {
   checkedAt: integer('checked_at').notNull(),
   room: blob('room'),
 });
+
+// ── Webhook outbox ──────────────────────────────────────────────────────────────────────────────
+
+export const webhookDeliveryStatuses = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];
+
+/**
+ * NOTIFY_WEBHOOK_URL deliveries (SPEC §10): a row is inserted in the transaction that ends a run,
+ * so a restart never loses one; the worker (src/jobs/webhook-outbox.ts) sends it, retrying with
+ * backoff until `failed` (given up). Its id is the `X-Autopurchase-Delivery` header. No foreign key
+ * to the run: the body is stored whole, so the delivery does not depend on the run's rows.
+ */
+export const webhookOutbox = sqliteTable(
+  'webhook_outbox',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id').notNull(),
+    /** The JSON sent, fixed at enqueue time: every retry sends (and signs) the same bytes. */
+    body: text('body').notNull(),
+    status: text('status', { enum: webhookDeliveryStatuses }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** When a pending row is due; while an attempt is in flight, the end of its claim (the lease). */
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    /** The attempt in flight: only its sender may record its outcome. */
+    claim: text('claim'),
+    /** Why the last attempt failed: a status or an error kind, never the URL. */
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('webhook_outbox_due').on(t.status, t.nextAttemptAt),
+    index('webhook_outbox_updated').on(t.updatedAt),
+    check('webhook_outbox_status', sql`${t.status} in ('pending', 'delivered', 'failed')`),
+    check('webhook_outbox_attempts_non_negative', sql`${t.attempts} >= 0`),
+  ],
+);

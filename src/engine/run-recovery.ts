@@ -86,5 +86,5 @@ function endInterrupted(engine: EngineState, tx: Db, sessionId: string, now: num
     events.push({ type: 'summary', data: summarize(rows) });
   }
   events.push({ type: 'step', data: { currentStep: steps.error } }, { type: 'end', data: { status: 'failed', endTime: isoTime(now), error: why } });
-  engine.appended.push([sessionId, appendEvents(tx, sessionId, events, now)]);
+  engine.appended.push([sessionId, appendEvents(tx, sessionId, events, now, { notify: engine.deps.options.notify })]);
 }

@@ -9,6 +9,7 @@ import { runAccounts, runEvents, runs, runTransactions } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 import type { RunEvent, RunEventBody, RunSnapshot, RunTransaction } from '../domain/run.js';
 import { runOverview, runRow } from './runs.js';
+import { enqueueDelivery } from './webhook-outbox.js';
 
 const insertChunk = 500;
 
@@ -42,12 +43,18 @@ const writer = preparedFor((db) => ({
     .prepare(),
 }));
 
+export interface AppendOptions {
+  /** NOTIFY_WEBHOOK_URL is set: an `end` also enqueues the run's overview in the webhook outbox. */
+  notify?: boolean;
+}
+
 /**
  * Appends events with the next sequence numbers and applies each to the run's rows. Call inside
  * the SQLite transaction that makes the domain change the events describe, with the root handle.
- * Answers the last seq.
+ * Every end of a run (walk, failure, recovery, shutdown) comes through here, so with `notify` its
+ * webhook delivery is written in the very transaction that ends it. Answers the last seq.
  */
-export function appendEvents(db: Db, sessionId: string, bodies: readonly RunEventBody[], now: number): number {
+export function appendEvents(db: Db, sessionId: string, bodies: readonly RunEventBody[], now: number, options: AppendOptions = {}): number {
   const statements = writer(db);
   const head = runHead(db, sessionId);
   if (!head) throw new Error(`Run ${sessionId} does not exist`);
@@ -58,6 +65,9 @@ export function appendEvents(db: Db, sessionId: string, bodies: readonly RunEven
     statements.insertEvent.run({ sessionId, seq, type: body.type, data: JSON.stringify(body.data), now });
   }
   statements.setLastSeq.run({ sessionId, seq });
+  if (options.notify && bodies.some((body) => body.type === 'end')) {
+    enqueueDelivery(db, { sessionId, body: JSON.stringify(runOverview(runRow(db, sessionId)!)), now });
+  }
   return seq;
 }
 
