@@ -19,6 +19,9 @@ import { authRoutes } from './routes/auth.js';
 import { autoPurchaseRoutes } from './routes/auto-purchase.js';
 import { runEventsRoutes } from './routes/run-events.js';
 import { statsRoutes } from './routes/stats.js';
+import { metricsRoutes } from './routes/metrics.js';
+import type { Metrics } from './domain/metrics.js';
+import { openApiRoutes } from './routes/openapi.js';
 import type { RunHub } from './stream/run-hub.js';
 import { createSnapshotCache } from './stream/snapshot-cache.js';
 import { createStreamQuota } from './stream/stream-quota.js';
@@ -57,6 +60,8 @@ export interface AppDeps {
    * socket's. Without it every client shares the one address 'unknown'.
    */
   clientAddress?: (c: Context) => string;
+  /** Counters for GET /metrics (the Node entry's prom-client); without it the route does not exist. */
+  metrics?: Metrics;
 }
 
 export const maxBodyBytes = 64 * 1024;
@@ -100,8 +105,11 @@ export function createApp(deps: AppDeps): Hono {
   const snapshots = createSnapshotCache(hub.feed);
   autoPurchaseRoutes(app, engine, createRunService({ db, snapshots }));
   statsRoutes(app, stats);
+  openApiRoutes(app);
   const quota = createStreamQuota(config.maxStreamsPerClient);
-  runEventsRoutes(app, { hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser });
+  runEventsRoutes(app, { hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser, metrics: deps.metrics });
+  // Outside /api (its own check: METRICS_TOKEN or the admin's credentials), before the client's catch-all.
+  if (deps.metrics) metricsRoutes(app, { auth, metricsToken: config.metricsToken, metrics: deps.metrics });
 
   if (deps.clientAssets) {
     const assets = deps.clientAssets;
@@ -113,6 +121,8 @@ export function createApp(deps: AppDeps): Hono {
     // A driver error from a read or an unwrapped statement on a failing disk or a held lock is a 503 too.
     const fault = error instanceof AppError ? undefined : storageFaultOf(error);
     if (fault) error = new StorageError(fault);
+    // A write's StorageError was counted where it failed (composeServer's onStorageFault); a read's is counted here.
+    if (fault) deps.metrics?.storageFault(fault);
     if (error instanceof AppError) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json({ error: { code: error.code, message: error.message } }, error.status);

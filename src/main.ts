@@ -21,8 +21,11 @@ import { applyServerLimits, requestDeadlines } from './node/server-limits.js';
 import { seedDemoOrders } from './services/demo-orders.js';
 import { composeServer } from './server.js';
 import { startCleanupJob } from './jobs/cleanup.js';
-import { createRunWebhook } from './jobs/run-webhook.js';
+import { startWebhookOutbox } from './jobs/webhook-outbox.js';
 import { errorText } from './domain/error-text.js';
+import { cleanupCounter } from './domain/metrics.js';
+import { createPromMetrics } from './node/metrics.js';
+import { outboxCounts } from './stores/webhook-outbox.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const parsed = parseConfig(env);
@@ -37,13 +40,19 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   const data = await openDataFolder(config);
-  const webhook = config.notifyWebhookUrl ? createRunWebhook({ url: config.notifyWebhookUrl, logger }) : undefined;
+  // GET /metrics (METRICS_TOKEN or the admin's credentials); the outbox is counted at each scrape.
+  const metrics = createPromMetrics({ webhookCounts: () => outboxCounts(data.database.db) });
+  // Deliveries wait in the outbox table (written as each run ends); this sends them, now, every 5 s and after a run here ends.
+  const webhook =
+    config.notifyWebhookUrl && config.notifyWebhookSecret
+      ? startWebhookOutbox({ db: data.database.db, clock: systemClock, logger, url: config.notifyWebhookUrl, secret: config.notifyWebhookSecret })
+      : undefined;
   const client = clientDirectory();
   if (!client) logger.warn('the admin client is not built (npm run build): only the API is served');
   const { app, engine } = composeServer({
     holder: processHolder(),
     holderAlive,
-    onRunEnd: webhook ? (overview) => void webhook(overview) : undefined,
+    onRunEnd: webhook ? () => webhook.kick() : undefined,
     clientAssets: client ? clientAssets(client) : undefined,
     db: data.database.db,
     gateway,
@@ -53,6 +62,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     cipher: data.cipher,
     adminToken: data.token.value,
     connectionCloser: nodeConnectionCloser,
+    metrics,
     // The socket's peer: behind a reverse proxy that is the proxy, for every client.
     clientAddress: (c) =>
       (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown',
@@ -64,6 +74,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     logger,
     intervalMs: config.cleanupIntervalMs,
     policy: { progressRetentionMs: config.progressRetentionMs, historyRetentionMs: config.historyRetentionMs },
+    onReport: cleanupCounter(metrics),
   });
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: requestDeadlines }, (info) => {
@@ -90,6 +101,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   shutdown = onceOnly((signal) => {
     logger.info(`${signal}: closing`);
     stopCleanup();
+    // The delivery in flight is cut short and recorded due again before the database closes.
+    const webhookStopped = webhook?.stop().catch(() => undefined);
     clearInterval(sweep);
     // No new connections; the run ends with its `end` event, which open streams still deliver.
     server.close();
@@ -97,6 +110,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     engine
       .stop()
       .catch(() => undefined)
+      .then(() => webhookStopped)
       .then(() => new Promise((resolve) => setTimeout(resolve, 200)))
       .finally(() => {
         if ('closeAllConnections' in server) server.closeAllConnections();

@@ -5,6 +5,9 @@ import type { Config } from './config.js';
 import { createAutoPurchase, type EngineDeps, type EngineOptions } from './engine/auto-purchase.js';
 import { createRunHub, type HubOptions } from './stream/run-hub.js';
 import { createSqliteFeed, type SqliteFeedOptions } from './stream/sqlite-feed.js';
+import { onStorageFault } from './db/write.js';
+import { appendCounter, purchaseOutcomeOf } from './domain/metrics.js';
+import { timedGateway } from './gateway/timed-gateway.js';
 
 export interface ServerDeps extends Omit<AppDeps, 'hub' | 'engine'> {
   /** The engine's lease identity and liveness check (the Node entry: host/pid). */
@@ -24,15 +27,26 @@ export function engineOptionsOf(config: Config): EngineOptions {
     purchaseDelayMs: config.purchaseDelayMs,
     gatewayTimeoutMs: config.gatewayTimeoutMs,
     gatewayMaxAttempts: config.gatewayMaxAttempts,
+    // Each run's end writes its webhook delivery into the outbox (src/jobs/webhook-outbox.ts sends it).
+    notify: config.notifyWebhookUrl !== undefined,
   };
 }
 
 export function composeServer(deps: ServerDeps) {
-  const { db, gateway, cipher, clock, logger, config } = deps;
+  const { db, cipher, clock, logger, config, metrics } = deps;
+  // With metrics: every gateway call timed; storage faults, appends, purchases and run ends counted.
+  const gateway = metrics ? timedGateway(deps.gateway, metrics) : deps.gateway;
+  if (metrics) onStorageFault(db, metrics.storageFault);
+  const countAppends = metrics ? appendCounter(metrics) : undefined;
   // The hub reads through the feed; the engine tells the feed of each append it commits.
   const feed = createSqliteFeed(db, logger, deps.hubOptions);
   const hub = createRunHub(feed, logger, deps.hubOptions);
-  const onAppend = deps.onAppend;
+  const onAppend = countAppends
+    ? (sessionId: string, seq: number) => {
+        countAppends(sessionId, seq);
+        deps.onAppend?.(sessionId, seq);
+      }
+    : deps.onAppend;
   const engine = createAutoPurchase({
     db,
     gateway,
@@ -48,10 +62,22 @@ export function composeServer(deps: ServerDeps) {
           onAppend(sessionId, seq);
         }
       : feed.notify,
-    onRunEnd: deps.onRunEnd,
+    onRunEnd: metrics
+      ? (overview) => {
+          if (overview.status !== 'running') metrics.runEnded(overview.status);
+          deps.onRunEnd?.(overview);
+        }
+      : deps.onRunEnd,
+    onPurchase: metrics ? (outcome) => metrics.purchase(purchaseOutcomeOf(outcome)) : undefined,
   });
-  const app = createApp({ ...deps, hub, engine });
-  return { app, engine, hub };
+  const app = createApp({ ...deps, gateway, hub, engine });
+  // Runs a dead process left running, ended failed by recovery (at start-up and in the sweep).
+  const recover = async () => {
+    const recovered = await engine.recover();
+    if (recovered.endedRuns) metrics?.runEnded('failed', recovered.endedRuns);
+    return recovered;
+  };
+  return { app, engine: metrics ? { ...engine, recover } : engine, hub };
 }
 
 export type Server = ReturnType<typeof composeServer>;

@@ -17,6 +17,8 @@ interface WriteState {
   lastTry: number;
   /** The last write failed on storage (full, I/O) and none has succeeded since. */
   fault?: 'full' | 'io';
+  /** Told of each fault a write meets (the metrics). */
+  listeners?: Set<(fault: StorageFault) => void>;
 }
 
 const states = new WeakMap<Db, WriteState>();
@@ -74,7 +76,7 @@ export class StorageError extends AppError {
 export function write<T>(db: Db, change: (tx: Db) => T): T {
   const state = stateOf(db);
   const now = Date.now();
-  if (state.busy && now - state.lastTry < busyProbeIntervalMs) throw new StorageError('busy');
+  if (state.busy && now - state.lastTry < busyProbeIntervalMs) throw faulted(state, new StorageError('busy'));
   state.lastTry = now;
   let result: T;
   try {
@@ -88,11 +90,24 @@ export function write<T>(db: Db, change: (tx: Db) => T): T {
     }
     if (fault === 'busy') state.busy = true;
     else state.fault = fault;
-    throw error instanceof StorageError ? error : new StorageError(fault);
+    // A StorageError from inside `change` was told of where it was made.
+    throw error instanceof StorageError ? error : faulted(state, new StorageError(fault));
   }
   state.busy = false;
   state.fault = undefined;
   return result;
+}
+
+/** Registers a listener told of every storage fault a write on `db` meets; answers its removal. */
+export function onStorageFault(db: Db, listener: (fault: StorageFault) => void): () => void {
+  const listeners = (stateOf(db).listeners ??= new Set());
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function faulted(state: WriteState, error: StorageError): StorageError {
+  for (const listener of state.listeners ?? []) listener(error.fault);
+  return error;
 }
 
 /** Whether the last write failed on storage (disk full, I/O) with no successful write since. */

@@ -19,6 +19,7 @@ import { reconcileTransaction } from './reconcile.js';
 import { steps } from './run-messages.js';
 import { endAtShutdown, endDeadRuns, leaseIsDead, recover } from './run-recovery.js';
 import { walkRun } from './run-walk.js';
+import type { CallOutcome } from './purchase-call.js';
 import type { WalkDeps } from './walk-context.js';
 
 export interface EngineOptions {
@@ -30,6 +31,8 @@ export interface EngineOptions {
   backoffBaseMs?: number;
   maxBackoffMs?: number;
   maxRetryAfterMs?: number;
+  /** NOTIFY_WEBHOOK_URL is set: each run's end enqueues its webhook delivery in the same transaction. */
+  notify?: boolean;
 }
 
 export interface EngineDeps {
@@ -46,6 +49,8 @@ export interface EngineDeps {
   onAppend?: (sessionId: string, seq: number) => void;
   /** Called once a run this process walked has ended, with its overview (the webhook). */
   onRunEnd?: (overview: ReturnType<typeof runOverview>) => void;
+  /** Told what each purchase came to at the gateway (the metrics). */
+  onPurchase?: (outcome: CallOutcome) => void;
 }
 
 /** How long past one gateway try a shutdown waits for the purchase in flight. */
@@ -128,7 +133,9 @@ function startWalk(engine: EngineState, sessionId: string, orphans: number[]): v
     leaseMs,
     gatewayTimeoutMs: deps.options.gatewayTimeoutMs,
     isStopping: () => engine.stopping,
+    notify: deps.options.notify ?? false,
     onAppend: (id, seq) => notifyAppend(engine, id, seq),
+    onPurchase: deps.onPurchase,
   };
   const walk = new Promise<void>((resolve) => setTimeout(resolve, 0))
     .then(() => walkRun(walkDeps, { sessionId, holder, orphans }))

@@ -92,6 +92,7 @@ async function buy(run: WalkContext, claim: Claim, pick: NonNullable<Pick>): Pro
   }
   const request = { credential, invoiceId: row.invoiceId, gamepassId: gamepass.id, gamepassName: gamepass.name, price: gamepass.price, sellerId: gamepass.sellerId, idempotencyKey };
   const outcome = await buyWithRetries(run.deps.gateway, request, run.deps.policy);
+  run.deps.onPurchase?.(outcome);
   if (outcome.kind === 'error') {
     // A gateway that refuses us (a wrong secret, an unexpected answer) ends the run failed: with no
     // unanswered attempt nothing was bought; else the walk's end leaves the order unknown.

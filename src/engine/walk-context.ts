@@ -11,7 +11,7 @@ import type { ChoosableAccount } from '../stores/accounts.js';
 import { appendEvents } from '../stores/run-events.js';
 import type { TransactionRow } from '../stores/transactions.js';
 import { renewLease } from './lease.js';
-import type { CallPolicy } from './purchase-call.js';
+import type { CallOutcome, CallPolicy } from './purchase-call.js';
 import { RunRows } from './run-rows.js';
 
 export interface WalkDeps {
@@ -25,8 +25,12 @@ export interface WalkDeps {
   leaseMs: number;
   gatewayTimeoutMs: number;
   isStopping(): boolean;
+  /** The run's end enqueues a webhook delivery (appendEvents' `notify`). */
+  notify?: boolean;
   /** Called after each commit that appended events, with the run's last seq. */
   onAppend(sessionId: string, seq: number): void;
+  /** Told what each purchase came to at the gateway (the metrics). */
+  onPurchase?(outcome: CallOutcome): void;
 }
 
 export interface WalkTarget {
@@ -85,7 +89,7 @@ export class WalkContext {
         if (!renewLease(db, { sessionId: this.sessionId, holder: this.holder, expiresAt: now + leaseMs })) throw new LeaseLost();
         const events: RunEventBody[] = [];
         const answer = change(now, events);
-        if (events.length) seq = appendEvents(db, this.sessionId, events, now);
+        if (events.length) seq = appendEvents(db, this.sessionId, events, now, { notify: this.deps.notify });
         return answer;
       },
       {

@@ -13,6 +13,7 @@ import type { Db } from '../db/types.js';
 import { writeRetrying, type RetryPolicy } from '../db/write.js';
 import type { Logger } from '../logger.js';
 import { deleteExpiredSessions } from '../stores/sessions.js';
+import { deleteSettledDeliveries } from '../stores/webhook-outbox.js';
 import { errorText } from '../domain/error-text.js';
 
 export interface RetentionPolicy {
@@ -65,7 +66,16 @@ export async function runCleanup(db: Db, now: number, policy: RetentionPolicy, o
   const old = await deleteOldRuns(batches, now - policy.historyRetentionMs);
   // Browser sessions past their idle or absolute expiry (SPEC §11): a handful of rows.
   if (!batches.stopped()) await batches.commit((tx) => deleteExpiredSessions(tx, now));
+  // Webhook deliveries made or given up, kept as long as the history (pending ones always stay).
+  await deleteOldDeliveries(batches, now - policy.historyRetentionMs);
   return { events: events + old.events, runs: old.runs };
+}
+
+async function deleteOldDeliveries(batches: Batches, cutoff: number): Promise<void> {
+  while (!batches.stopped()) {
+    const deleted = await batches.commit((tx) => deleteSettledDeliveries(tx, cutoff, batches.size));
+    if (deleted < batches.size) return;
+  }
 }
 
 interface EventKey {
@@ -183,6 +193,8 @@ export function startCleanupJob(deps: {
   intervalMs: number;
   policy: RetentionPolicy;
   options?: CleanupOptions;
+  /** Told what each pass deleted (the metrics). */
+  onReport?: (report: CleanupReport) => void;
 }): () => void {
   let working = false;
   let stopped = false;
@@ -197,6 +209,7 @@ export function startCleanupJob(deps: {
           if (attempt === 1) deps.logger.warn(`cleanup: the database is ${fault === 'busy' ? 'locked by another program' : 'not writable'}; waiting`);
         },
       });
+      deps.onReport?.(removed);
       if (removed.events || removed.runs) deps.logger.info(`cleanup: deleted ${removed.events} stream events and ${removed.runs} runs`);
     } catch (error) {
       if (!stopped) deps.logger.error(`cleanup failed: ${errorText(error)}`);

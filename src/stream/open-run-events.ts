@@ -1,6 +1,7 @@
 // Opening a run's progress stream (SPEC §5): 404 for no such run, 204 when everything was sent,
 // otherwise a stream that resumes after Last-Event-ID or opens with a snapshot.
 import { AppError, notFound } from '../domain/app-error.js';
+import type { Metrics } from '../domain/metrics.js';
 import type { Logger } from '../logger.js';
 import type { RunFeed } from './run-feed.js';
 import type { RunHub } from './run-hub.js';
@@ -20,6 +21,8 @@ export interface RunEventsDeps {
   quota?: StreamQuota;
   /** Where a cut client is told of, in one line. */
   logger?: Logger;
+  /** Counts the streams open now. */
+  metrics?: Pick<Metrics, 'streamOpened' | 'streamClosed'>;
 }
 
 export interface RunEventsRequest {
@@ -47,6 +50,7 @@ export async function openRunEvents(deps: RunEventsDeps, request: RunEventsReque
     lastEventId !== undefined && resumable(deps.hub.feed, sessionId, lastEventId, head.lastSeq) ? { seq: lastEventId } : snapshotStart(deps.snapshots, sessionId);
   const release = deps.quota ? await deps.quota.take(request.credential) : undefined;
   if (deps.quota && !release) throw tooManyStreams();
+  deps.metrics?.streamOpened();
   const body = openRunStream({
     hub: deps.hub,
     ticker: deps.ticker,
@@ -57,7 +61,10 @@ export async function openRunEvents(deps: RunEventsDeps, request: RunEventsReque
     logger: deps.logger,
     abortConnection: request.abortConnection,
     // However the stream ends (end event, client gone, cut), its slot is given back.
-    onClose: release,
+    onClose: () => {
+      release?.();
+      deps.metrics?.streamClosed();
+    },
   });
   return { status: 200, body };
 }

@@ -27,6 +27,8 @@ export interface TestAppOptions {
   clientAddress?: AppDeps['clientAddress'];
   /** Serves a client folder for every non-API GET, as main.ts does with dist/public. */
   clientAssets?: AppDeps['clientAssets'];
+  /** Counters for GET /metrics (test/metrics.test.ts injects the prom-client one). */
+  metrics?: AppDeps['metrics'];
 }
 
 export async function buildTestApp(options: TestAppOptions = {}) {
@@ -53,6 +55,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     engineOptions: { backoffBaseMs: 1, maxBackoffMs: 5, maxRetryAfterMs: 5, ...options.engine },
     hubOptions: { watchMs: 20 },
     onAppend: options.onAppend,
+    metrics: options.metrics,
   });
   const call = adminClient((path, init) => app.request(path, init), options.adminToken ?? testToken);
 
