@@ -1,14 +1,16 @@
 // Opens the SQLite file for the Node entry: pragmas, migrations, and the drizzle handle.
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { sqliteNativeBinding } from '../node/sea-addon.js';
+import { inSingleExecutable, withSeaMigrationsFolder } from '../node/sea.js';
 import * as schema from './schema.js';
 import type { Db } from './types.js';
 
-/** The drizzle-kit output folder, beside src/ and dist/ alike. */
+/** The drizzle-kit output folder, beside src/ and dist/ alike (the single executable carries its own). */
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 export interface OpenDatabase {
@@ -31,14 +33,17 @@ export function openDatabase(path: string): OpenDatabase {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     ownerOnly(path);
   }
-  const sqlite = new Database(path, { timeout: busyTimeoutMs });
+  // The single executable loads its embedded addon, written beside the database (src/node/sea-addon.ts).
+  const nativeBinding = sqliteNativeBinding(path === ':memory:' ? resolve('data') : dirname(resolve(path)));
+  // better-sqlite3 takes the addon's module object too; @types/better-sqlite3 9 types only a path.
+  const sqlite = new Database(path, { timeout: busyTimeoutMs, ...(nativeBinding ? { nativeBinding: nativeBinding as unknown as string } : {}) });
   sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
   enableWal(sqlite);
   sqlite.pragma('foreign_keys = ON');
   // In WAL mode NORMAL never corrupts and survives a process crash (kill -9); only a power cut can
   // lose the last commits.
   sqlite.pragma('synchronous = NORMAL');
-  untilUnlocked(() => migrate(sqlite));
+  untilUnlocked(() => (inSingleExecutable() ? withSeaMigrationsFolder((folder) => migrate(sqlite, folder)) : migrate(sqlite)));
   const db: Db = drizzle(sqlite, { schema });
   return {
     db,

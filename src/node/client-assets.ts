@@ -1,15 +1,25 @@
 // Serves the built admin client (dist/public): its files by path, and index.html for any other page
 // so deep links work. The folder is read once, at start-up, into memory: it does not change while the
 // process runs, and a request then only looks a key up, so no request path ever reaches the disk.
+// The single executable carries the same files as assets (src/node/sea.ts), served from its memory.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, MiddlewareHandler } from 'hono';
 import { accepts } from 'hono/accepts';
 import { getMimeType } from 'hono/utils/mime';
+import { clientPrefix, inSingleExecutable, seaAssetBytes, seaManifest } from './sea.js';
 
-/** dist/public, whether this runs from dist/ (npm start) or from src/ (npm run dev). */
-export function clientDirectory(): string | undefined {
+/** Where the built client is: a folder, or the single executable's own assets. */
+export type ClientSource = string | typeof embeddedClient;
+export const embeddedClient = { embedded: 'single-executable' } as const;
+
+/**
+ * dist/public, whether this runs from dist/ (npm start) or from src/ (npm run dev); in the single
+ * executable, its embedded copy.
+ */
+export function clientDirectory(): ClientSource | undefined {
+  if (inSingleExecutable()) return seaManifest().client.includes(`${clientPrefix}index.html`) ? embeddedClient : undefined;
   const candidates = ['../public', '../../dist/public'].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
   return candidates.find((dir) => existsSync(join(dir, 'index.html')));
 }
@@ -33,9 +43,31 @@ export interface ClientFile {
  * (symlinks followed) is outside `dir` is left out, and so are dot-files; `x.js.br` / `x.js.gz`
  * are kept as `x.js`'s encodings, not served on their own.
  */
-export function loadClientFiles(dir: string): Map<string, ClientFile> {
+export function loadClientFiles(source: ClientSource): Map<string, ClientFile> {
+  const found = typeof source === 'string' ? filesInFolder(source) : embeddedFiles();
+  const files = new Map<string, ClientFile>();
+  for (const [url, read] of found) {
+    if (codings.some(({ suffix }) => url.endsWith(suffix) && found.has(url.slice(0, -suffix.length)))) continue;
+    const encoded: ClientFile['encoded'] = {};
+    for (const { name, suffix } of codings) {
+      const sibling = found.get(url + suffix);
+      if (sibling) encoded[name] = sibling();
+    }
+    files.set(url, {
+      contentType: getMimeType(url) ?? 'application/octet-stream',
+      // Hashed names change with their content: kept for good. Anything else is revalidated.
+      cacheControl: url.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+      identity: read(),
+      encoded,
+    });
+  }
+  return files;
+}
+
+/** Each file of the folder by URL path, with how to read it. */
+function filesInFolder(dir: string): Map<string, () => Uint8Array> {
   const root = realpathSync(dir);
-  const found = new Map<string, string>();
+  const found = new Map<string, () => Uint8Array>();
   const seenFolders = new Set([root]);
   const walk = (folder: string, urlPrefix: string) => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -54,28 +86,21 @@ export function loadClientFiles(dir: string): Map<string, ClientFile> {
         if (seenFolders.has(real)) continue;
         seenFolders.add(real);
         walk(real, url);
-      } else if (stats.isFile()) found.set(url, real);
+      } else if (stats.isFile()) found.set(url, () => readFileSync(real));
     }
   };
   walk(root, '');
+  return found;
+}
 
-  const files = new Map<string, ClientFile>();
-  for (const [url, real] of found) {
-    if (codings.some(({ suffix }) => url.endsWith(suffix) && found.has(url.slice(0, -suffix.length)))) continue;
-    const encoded: ClientFile['encoded'] = {};
-    for (const { name, suffix } of codings) {
-      const sibling = found.get(url + suffix);
-      if (sibling) encoded[name] = readFileSync(sibling);
-    }
-    files.set(url, {
-      contentType: getMimeType(url) ?? 'application/octet-stream',
-      // Hashed names change with their content: kept for good. Anything else is revalidated.
-      cacheControl: url.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-      identity: readFileSync(real),
-      encoded,
-    });
+/** The embedded copy of dist/public: views of the executable's memory, nothing copied. */
+function embeddedFiles(): Map<string, () => Uint8Array> {
+  const found = new Map<string, () => Uint8Array>();
+  for (const key of seaManifest().client) {
+    const url = `/${key.slice(clientPrefix.length)}`;
+    if (key.startsWith(clientPrefix) && !isHostilePath(url)) found.set(url, () => seaAssetBytes(key));
   }
-  return files;
+  return found;
 }
 
 function isInside(root: string, real: string): boolean {
@@ -93,8 +118,8 @@ function looksLikeFile(path: string): boolean {
   return path.startsWith('/assets/') || /\.[^/.]+$/.test(path);
 }
 
-export function clientAssets(dir: string): MiddlewareHandler {
-  const files = loadClientFiles(dir);
+export function clientAssets(source: ClientSource): MiddlewareHandler {
+  const files = loadClientFiles(source);
   const page = files.get('/index.html');
   return async (c, next) => {
     const path = c.req.path; // already percent-decoded by Hono, except reserved bytes such as %2F
