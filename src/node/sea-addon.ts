@@ -26,7 +26,9 @@ export function sqliteNativeBinding(folder: string): object | undefined {
   if (!existsSync(file)) {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, bytes, { mode: 0o600 });
+    // Readable by all (it holds no secret; the folder itself is owner-only): written by root running
+    // `autopurchase backup` on the service's folder, it must still load for the service's user.
+    writeFileSync(temporary, bytes, { mode: 0o644 });
     renameSync(temporary, file);
   }
   const module = { exports: {} };
