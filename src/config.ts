@@ -235,6 +235,14 @@ const ConfigSchema = v.pipe(
     ),
     ['NOTIFY_WEBHOOK_SECRET'],
   ),
+  v.forward(
+    v.partialCheck(
+      [['ADMIN_TOKEN'], ['METRICS_TOKEN']],
+      (env) => env.METRICS_TOKEN === undefined || env.METRICS_TOKEN !== env.ADMIN_TOKEN,
+      'METRICS_TOKEN must differ from ADMIN_TOKEN (a scraper would otherwise hold the admin token)',
+    ),
+    ['METRICS_TOKEN'],
+  ),
   v.transform(toConfig),
 );
 

@@ -188,6 +188,9 @@ describe('parseConfig', () => {
       NOTIFY_WEBHOOK_SECRET: 'whsec-0123456789abcdef',
       METRICS_TOKEN: 'metrics-0123456789abcdef',
     });
+    expect(messageOf({ ADMIN_TOKEN: 'same-token-0123456789', METRICS_TOKEN: 'same-token-0123456789' })).toBe(
+      'METRICS_TOKEN must differ from ADMIN_TOKEN (a scraper would otherwise hold the admin token)',
+    );
     expect(config.notifyWebhookSecret).toBe('whsec-0123456789abcdef');
     expect(config.metricsToken).toBe('metrics-0123456789abcdef');
   });
