@@ -1,12 +1,14 @@
 // `autopurchase backup <file>` (SPEC §10): SQLite's online backup of the live database, as a real
 // process beside a real server process in the middle of a run with a stream open.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { backupCommand } from '../src/cli/backup.js';
 import { backupDatabase, finishCopy } from '../src/db/backup.js';
 import { runCli } from './support/cli-process.js';
-import { cleanUp, makeTempDir, startServer } from './support/server-process.js';
+import { cleanUp, makeTempDir, repoRoot, startServer } from './support/server-process.js';
 import { adminApi, foldReceived, readStream } from './support/sse-clients.js';
 
 afterEach(cleanUp);
@@ -39,8 +41,9 @@ describe('autopurchase backup <file>', () => {
     const file = join(outDir, 'copy.db');
     const result = await runCli(['backup', file], { DATABASE_PATH: join(dataDir, 'autopurchase.db') });
     expect(result.code, result.stderr).toBe(0);
-    // The run was still going when the backup had finished: the copy was taken during it.
-    expect((await api.snapshot(sessionId)).status).toBe('running');
+    // That the copy was taken during the run is proven by the copy itself (its `runs` row says
+    // `running`, below), not by asking the server afterwards: whether the run still goes on once
+    // the CLI has exited depends on orders × PURCHASE_DELAY_MS outlasting spawn + backup.
 
     expect(result.stdout.trim()).toBe(`${file} ${statSync(file).size} bytes`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -112,6 +115,188 @@ describe('autopurchase backup <file>', () => {
     expect(failed.stderr).toMatch(/autopurchase backup: .*not a database/);
     expect(readdirSync(dir).sort()).toEqual(['garbage.db']);
   }, 40_000);
+});
+
+/** A database in WAL mode with one row, and a connection kept open on it (as a server would) so its -wal and -shm exist. */
+function liveDatabase(dataDir: string): { path: string; sqlite: Database.Database } {
+  const path = join(dataDir, 'autopurchase.db');
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.exec("CREATE TABLE marker (note TEXT NOT NULL); INSERT INTO marker VALUES ('live')");
+  return { path, sqlite };
+}
+
+/** `backupCommand` in this process, with what it printed. */
+async function backupInProcess(options: { target: string; force: boolean; databasePath: string; beforePublish?: () => void }) {
+  const stderr: string[] = [];
+  const stdout: string[] = [];
+  const code = await backupCommand({ ...options, out: (line) => stdout.push(line), err: (line) => stderr.push(line) });
+  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+}
+
+const inode = (path: string) => {
+  const stat = statSync(path, { bigint: true });
+  return `${stat.dev}:${stat.ino}`;
+};
+
+describe('autopurchase backup: the database itself under another spelling', () => {
+  it('refuses a symlinked folder spelling of the database, its -wal and -shm, even with --force (exit 2, nothing touched)', async () => {
+    const root = makeTempDir('autopurchase-backup-');
+    const dataDir = join(root, 'data');
+    mkdirSync(dataDir);
+    const live = liveDatabase(dataDir);
+    try {
+      const link = join(root, 'link');
+      symlinkSync(dataDir, link);
+      const before = { db: inode(live.path), files: readdirSync(dataDir).sort() };
+      expect(before.files).toEqual(['autopurchase.db', 'autopurchase.db-shm', 'autopurchase.db-wal']);
+      for (const name of ['autopurchase.db', 'autopurchase.db-wal', 'autopurchase.db-shm']) {
+        const result = await backupInProcess({ target: join(link, name), force: true, databasePath: live.path });
+        expect(result.code, `${name}: ${result.stderr}`).toBe(2);
+        expect(result.stderr).toMatch(/is the database itself/);
+        expect(inode(live.path)).toBe(before.db);
+        expect(readdirSync(dataDir).sort()).toEqual(before.files);
+      }
+      // The server's connection goes on with the same file.
+      live.sqlite.exec("INSERT INTO marker VALUES ('after')");
+    } finally {
+      live.sqlite.close();
+    }
+    // Its -wal gone (a clean close), the -wal's name through the link is still the database's own.
+    expect(readdirSync(dataDir)).toEqual(['autopurchase.db']);
+    const wal = await backupInProcess({ target: join(root, 'link', 'autopurchase.db-wal'), force: false, databasePath: join(dataDir, 'autopurchase.db') });
+    expect(wal.code).toBe(2);
+    expect(readdirSync(dataDir)).toEqual(['autopurchase.db']);
+    const reopened = new Database(join(dataDir, 'autopurchase.db'), { readonly: true });
+    expect(reopened.prepare('SELECT note FROM marker ORDER BY rowid').pluck().all()).toEqual(['live', 'after']);
+    reopened.close();
+  });
+
+  it('refuses a hard link to the database (or to its -wal) with --force (exit 2, the link and the database untouched)', async () => {
+    const dataDir = makeTempDir('autopurchase-backup-');
+    const live = liveDatabase(dataDir);
+    try {
+      const elsewhere = makeTempDir('autopurchase-backup-');
+      for (const name of ['autopurchase.db', 'autopurchase.db-wal']) {
+        const hard = join(elsewhere, `hard-${name}`);
+        linkSync(join(dataDir, name), hard);
+        const before = inode(join(dataDir, name));
+        const result = await backupInProcess({ target: hard, force: true, databasePath: live.path });
+        expect(result.code, `${name}: ${result.stderr}`).toBe(2);
+        expect(result.stderr).toMatch(/is the database itself/);
+        expect(inode(hard)).toBe(before);
+        expect(inode(join(dataDir, name))).toBe(before);
+      }
+      expect(readdirSync(elsewhere).sort()).toEqual(['hard-autopurchase.db', 'hard-autopurchase.db-wal']);
+    } finally {
+      live.sqlite.close();
+    }
+  });
+});
+
+describe('autopurchase backup: publishing the copy', () => {
+  it('without --force, never replaces a file that appears at the target while the copy is taken (EEXIST: exit 2, the file untouched, no temporary left)', async () => {
+    const dataDir = makeTempDir('autopurchase-backup-');
+    const live = liveDatabase(dataDir);
+    try {
+      const outDir = makeTempDir('autopurchase-backup-');
+      const file = join(outDir, 'copy.db');
+      let hookRan = false;
+      const result = await backupInProcess({
+        target: file,
+        force: false,
+        databasePath: live.path,
+        beforePublish: () => {
+          hookRan = true;
+          writeFileSync(file, 'arrived meanwhile', { mode: 0o644 });
+        },
+      });
+      expect(hookRan).toBe(true);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/exists; pass --force/);
+      expect(readFileSync(file, 'utf8')).toBe('arrived meanwhile');
+      expect(statSync(file).mode & 0o777).toBe(0o644);
+      expect(readdirSync(outDir)).toEqual(['copy.db']);
+
+      // With --force the same race ends with the copy in place.
+      const forced = await backupInProcess({
+        target: file,
+        force: true,
+        databasePath: live.path,
+        beforePublish: () => writeFileSync(file, 'arrived meanwhile again'),
+      });
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(readdirSync(outDir)).toEqual(['copy.db']);
+      const copy = new Database(file, { readonly: true });
+      expect(copy.prepare('SELECT note FROM marker').pluck().all()).toEqual(['live']);
+      copy.close();
+    } finally {
+      live.sqlite.close();
+    }
+  });
+
+  it('without --force, a free target gets the copy and no temporary is left beside it', async () => {
+    const dataDir = makeTempDir('autopurchase-backup-');
+    const live = liveDatabase(dataDir);
+    try {
+      const outDir = makeTempDir('autopurchase-backup-');
+      const file = join(outDir, 'copy.db');
+      const result = await backupInProcess({ target: file, force: false, databasePath: live.path });
+      expect(result.code, result.stderr).toBe(0);
+      expect(readdirSync(outDir)).toEqual(['copy.db']);
+      expect(statSync(file).nlink).toBe(1);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      live.sqlite.close();
+    }
+  });
+
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    it(`removes its temporary file when stopped by ${signal} mid-copy, and exits ${code}`, async () => {
+      // ~100 MB: the copy and its check take long enough to be stopped once the temporary exists.
+      const dataDir = makeTempDir('autopurchase-backup-');
+      const source = join(dataDir, 'big.db');
+      const writer = new Database(source);
+      writer.pragma('journal_mode = WAL');
+      writer.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, padding BLOB)');
+      const insert = writer.prepare('INSERT INTO filler (padding) VALUES (zeroblob(16000))');
+      writer.transaction(() => {
+        for (let i = 0; i < 6_000; i++) insert.run();
+      })();
+      writer.close();
+
+      const outDir = makeTempDir('autopurchase-backup-');
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'backup', join(outDir, 'copy.db')], {
+        cwd: repoRoot,
+        env: { ...process.env, DATABASE_PATH: source },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+        child.on('exit', (exitCode, exitSignal) => done({ code: exitCode, signal: exitSignal })),
+      );
+      let finished = false;
+      void exited.then(() => (finished = true));
+      try {
+        const deadline = Date.now() + 20_000;
+        while (!finished && Date.now() < deadline && !readdirSync(outDir).some((name) => name.endsWith('.partial'))) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        expect(finished, `the backup ended before its temporary was seen: ${stderr}`).toBe(false);
+        expect(readdirSync(outDir)).toEqual([`.copy.db.${child.pid}.partial`]);
+        child.kill(signal);
+        const exit = await exited;
+        expect(readdirSync(outDir)).toEqual([]);
+        expect(exit, stderr).toEqual({ code, signal: null });
+      } finally {
+        if (!finished) child.kill('SIGKILL');
+      }
+    }, 40_000);
+  }
 });
 
 describe('backupDatabase', () => {

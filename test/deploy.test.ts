@@ -2,10 +2,11 @@
 // by the tools themselves when this machine has them (else those tests are skipped, saying so), and
 // env.example against the configuration the server reads.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { temporaryPath } from '../src/cli/backup.js';
 import { configVariables, parseConfig } from '../src/config.js';
 import { parseDuration } from '../src/duration.js';
 import { shutdownMarginMs } from '../src/engine/auto-purchase.js';
@@ -146,6 +147,31 @@ describe('deploy/ systemd units', () => {
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/autopurchase\/env$/m);
     expect(unit).toMatch(/^User=autopurchase$/m);
     expect(existsSync(deployFile('backup.timer'))).toBe(true);
+  });
+});
+
+describe('deploy/backup.service', () => {
+  it('deletes, before each backup, the temporaries a killed backup left that are over an hour old, and nothing else', () => {
+    const unit = read('backup.service');
+    const backups = '/var/lib/autopurchase-backups';
+    const pre = /^ExecStartPre=(.*)$/m.exec(unit)?.[1];
+    expect(pre, 'an ExecStartPre= line').toBeDefined();
+    expect(pre).toContain(backups);
+    // The line as a shell would run it, on a folder holding what a backups folder may hold.
+    const dir = tempDir();
+    const name = (date: string) => `autopurchase-${date}.db`;
+    const old = Date.now() / 1000 - 2 * 3600;
+    const files = {
+      staleTemporary: basename(temporaryPath(join(backups, name('20250101T000000Z')), 4242)),
+      freshTemporary: basename(temporaryPath(join(backups, name('20250102T000000Z')), 4243)),
+      oldBackup: name('20250101T000000Z'),
+      otherHidden: '.keep.partial',
+    };
+    for (const file of Object.values(files)) writeFileSync(join(dir, file), 'x');
+    for (const file of [files.staleTemporary, files.oldBackup, files.otherHidden]) utimesSync(join(dir, file), old, old);
+    const run = spawnSync('/bin/sh', ['-c', pre!.replaceAll(backups, dir)], { encoding: 'utf8', timeout: 10_000 });
+    expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual([files.freshTemporary, files.otherHidden, files.oldBackup].sort());
   });
 });
 
