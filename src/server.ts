@@ -6,14 +6,14 @@ import { createAutoPurchase, type EngineDeps, type EngineOptions } from './engin
 import { createRunHub, type HubOptions } from './stream/run-hub.js';
 import { createSqliteFeed, type SqliteFeedOptions } from './stream/sqlite-feed.js';
 import { onStorageFault } from './db/write.js';
-import { appendCounter, purchaseOutcomeOf } from './domain/metrics.js';
+import { purchaseOutcomeOf } from './domain/metrics.js';
 import { timedGateway } from './gateway/timed-gateway.js';
 
 export interface ServerDeps extends Omit<AppDeps, 'hub' | 'engine'> {
   /** The engine's lease identity and liveness check (the Node entry: host/pid). */
   holder?: EngineDeps['holder'];
   holderAlive?: EngineDeps['holderAlive'];
-  /** Told of every run this process walked once it ends (the webhook). */
+  /** Told of every run a walk of this process ended (the webhook). */
   onRunEnd?: EngineDeps['onRunEnd'];
   /** Told of every append after the hub (tests count them). */
   onAppend?: EngineDeps['onAppend'];
@@ -34,19 +34,14 @@ export function engineOptionsOf(config: Config): EngineOptions {
 
 export function composeServer(deps: ServerDeps) {
   const { db, cipher, clock, logger, config, metrics } = deps;
-  // With metrics: every gateway call timed; storage faults, appends, purchases and run ends counted.
+  // With metrics: every gateway call timed; storage faults, appends, purchases and run ends counted
+  // (each event and each run end by the process whose commit wrote it, however the run ended).
   const gateway = metrics ? timedGateway(deps.gateway, metrics) : deps.gateway;
   if (metrics) onStorageFault(db, metrics.storageFault);
-  const countAppends = metrics ? appendCounter(metrics) : undefined;
   // The hub reads through the feed; the engine tells the feed of each append it commits.
   const feed = createSqliteFeed(db, logger, deps.hubOptions);
   const hub = createRunHub(feed, logger, deps.hubOptions);
-  const onAppend = countAppends
-    ? (sessionId: string, seq: number) => {
-        countAppends(sessionId, seq);
-        deps.onAppend?.(sessionId, seq);
-      }
-    : deps.onAppend;
+  const onAppend = deps.onAppend;
   const engine = createAutoPurchase({
     db,
     gateway,
@@ -62,22 +57,13 @@ export function composeServer(deps: ServerDeps) {
           onAppend(sessionId, seq);
         }
       : feed.notify,
-    onRunEnd: metrics
-      ? (overview) => {
-          if (overview.status !== 'running') metrics.runEnded(overview.status);
-          deps.onRunEnd?.(overview);
-        }
-      : deps.onRunEnd,
+    onEventsAppended: metrics ? (count) => metrics.eventsAppended(count) : undefined,
+    onRunEnded: metrics ? (outcome) => metrics.runEnded(outcome) : undefined,
+    onRunEnd: deps.onRunEnd,
     onPurchase: metrics ? (outcome) => metrics.purchase(purchaseOutcomeOf(outcome)) : undefined,
   });
   const app = createApp({ ...deps, gateway, hub, engine });
-  // Runs a dead process left running, ended failed by recovery (at start-up and in the sweep).
-  const recover = async () => {
-    const recovered = await engine.recover();
-    if (recovered.endedRuns) metrics?.runEnded('failed', recovered.endedRuns);
-    return recovered;
-  };
-  return { app, engine: metrics ? { ...engine, recover } : engine, hub };
+  return { app, engine, hub };
 }
 
 export type Server = ReturnType<typeof composeServer>;

@@ -4,14 +4,15 @@
 // outbox, runs ended by recovery. The exposition is parsed, not substring-matched.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLease } from '../src/db/schema.js';
-import { appendCounter, cleanupCounter, purchaseOutcomeOf } from '../src/domain/metrics.js';
+import { cleanupCounter, purchaseOutcomeOf } from '../src/domain/metrics.js';
+import { createAutoPurchase } from '../src/engine/auto-purchase.js';
 import { startCleanupJob } from '../src/jobs/cleanup.js';
 import { createLogger } from '../src/logger.js';
 import { createPromMetrics } from '../src/node/metrics.js';
 import { appendEvents } from '../src/stores/run-events.js';
 import { insertRun } from '../src/stores/runs.js';
 import { outboxCounts } from '../src/stores/webhook-outbox.js';
-import { addAccount, addOrder, gamepass, snapshotOf } from './support/run-fixtures.js';
+import { addAccount, addOrder, dbTransaction, gamepass, snapshotOf, stepsOf } from './support/run-fixtures.js';
 import { buildTestApp, testToken, type TestApp, type TestAppOptions } from './support/test-app.js';
 
 const metricsToken = 'metrics-token-fedcba9876543210';
@@ -331,6 +332,187 @@ describe('GET /metrics: the series', () => {
   });
 });
 
+/** A run a dead process left running with INV-1 `processing` (2 events stored); answers the events stored. */
+function crashedRun(app: TestApp, sessionId = 'crashed-run'): number {
+  const now = Date.parse('2026-11-27T12:00:00Z');
+  const row = dbTransaction(app, 'INV-1');
+  app.db.transaction((db) => {
+    insertRun(db, { sessionId, now });
+    appendEvents(db, sessionId, [
+      { type: 'step', data: { currentStep: 'Initializing auto-purchase...' } },
+      { type: 'transactions', data: { totalTransactions: 1, transactions: [{ invoiceId: 'INV-1', gamepassName: row.gamepass_name, gamepassPrice: row.gamepass_price, status: 'processing', timestamp: new Date(now).toISOString() }] } },
+    ], now);
+    db.insert(runLease).values({ id: 1, sessionId, holder: 'dead-host/1/x', expiresAt: now - 1 }).run();
+  });
+  app.sqlite.prepare("update transactions set status = 'processing', attempts = 1 where invoice_id = 'INV-1'").run();
+  return storedEvents();
+}
+
+const waitFor = async (what: string, probe: () => boolean, timeoutMs = 10_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+describe('GET /metrics: counted once, by the process that wrote it', () => {
+  it('recovery of a crashed run counts exactly the events it appended', async () => {
+    await app();
+    await addOrder(t!, 'INV-1', gamepass(100));
+    const before = crashedRun(t!);
+    expect(valueOf(await scrape(), 'autopurchase_run_events_appended_total')).toBe(0);
+    t!.advance(60_000);
+    expect(await t!.engine.recover()).toMatchObject({ endedRuns: 1 });
+    const appended = storedEvents() - before;
+    // The row in flight becomes unknown (transaction, summary), then the error step and the end.
+    expect(appended).toBe(4);
+    const samples = await scrape();
+    expect(valueOf(samples, 'autopurchase_run_events_appended_total')).toBe(appended);
+    expect(valueOf(samples, 'autopurchase_runs_total', { outcome: 'failed' })).toBe(1);
+  });
+
+  it('a dead run ended by a trigger is counted once, beside the run the trigger started', async () => {
+    await app();
+    await addOrder(t!, 'INV-1', gamepass(100));
+    crashedRun(t!);
+    t!.advance(60_000);
+    const started = await t!.api('POST', '/api/auto-purchase', {});
+    expect(started.status).toBe(202);
+    expect(snapshotOf(t!, 'crashed-run').status).toBe('failed');
+    expect(snapshotOf(t!, started.json.sessionId).status).not.toBe('running');
+    const samples = await scrape();
+    expect(valueOf(samples, 'autopurchase_runs_total', { outcome: 'failed' })).toBe(1 + (snapshotOf(t!, started.json.sessionId).status === 'failed' ? 1 : 0));
+    expect(sumOf(samples, 'autopurchase_runs_total')).toBe(2);
+    // Every event either run got after the crash was appended here: the trigger's and the walk's.
+    const stored = storedEvents();
+    expect(valueOf(samples, 'autopurchase_run_events_appended_total')).toBe(stored - 2);
+  });
+
+  it('a walk whose lease was lost (another process ended its run) counts neither the run nor calls its end listener', async () => {
+    await app({ concurrent: true });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const buy = t!.gateway.buyPass.bind(t!.gateway);
+    t!.gateway.buyPass = async (request, options) => {
+      await gate;
+      return buy(request, options);
+    };
+    await addOrder(t!, 'INV-1', gamepass(100));
+    const { sessionId } = await addAccount(t!, 'alice', 1000);
+    await waitFor('the purchase to start', () => stepsOf(t!, sessionId).includes('Processing transaction 1/1: INV-1'));
+    // A sibling process (no metrics here) takes the run over once the lease looks expired, and ends it.
+    t!.sqlite.prepare('update run_lease set expires_at = 0').run();
+    const sibling = createAutoPurchase({
+      db: t!.db,
+      gateway: t!.gateway,
+      cipher: t!.cipher,
+      clock: { now: () => Date.now() },
+      logger: createLogger('silent'),
+      options: { purchaseDelayMs: 0, gatewayTimeoutMs: 1000, gatewayMaxAttempts: 1 },
+      holder: 'sibling',
+      holderAlive: () => true,
+    });
+    await sibling.recover();
+    expect(snapshotOf(t!, sessionId).status).toBe('failed');
+    release();
+    await t!.engine.idle();
+    expect(sumOf(await scrape(), 'autopurchase_runs_total')).toBe(0);
+  });
+
+  it("a walk whose lease was lost does not call the engine's onRunEnd (the webhook kick); one that ends its run does", async () => {
+    await app({ concurrent: true });
+    const ended: string[] = [];
+    const counted: string[] = [];
+    const engine = createAutoPurchase({
+      db: t!.db,
+      gateway: t!.gateway,
+      cipher: t!.cipher,
+      clock: { now: () => Date.now() },
+      logger: createLogger('silent'),
+      options: { purchaseDelayMs: 0, gatewayTimeoutMs: 1000, gatewayMaxAttempts: 1 },
+      onRunEnd: (overview) => ended.push(overview.sessionId),
+      onRunEnded: (outcome) => counted.push(outcome),
+    });
+    await addAccount(t!, 'alice', 1000);
+    await t!.engine.idle();
+    const completed = engine.trigger().sessionId;
+    await engine.idle();
+    expect(ended).toEqual([completed]);
+    expect(counted).toEqual(['completed']);
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const buy = t!.gateway.buyPass.bind(t!.gateway);
+    t!.gateway.buyPass = async (request, options) => {
+      await gate;
+      return buy(request, options);
+    };
+    await addOrder(t!, 'INV-1', gamepass(100));
+    const { sessionId } = engine.trigger();
+    await waitFor('the purchase to start', () => stepsOf(t!, sessionId).includes('Processing transaction 1/1: INV-1'));
+    t!.sqlite.prepare('update run_lease set expires_at = 0').run();
+    const sibling = createAutoPurchase({
+      db: t!.db,
+      gateway: t!.gateway,
+      cipher: t!.cipher,
+      clock: { now: () => Date.now() },
+      logger: createLogger('silent'),
+      options: { purchaseDelayMs: 0, gatewayTimeoutMs: 1000, gatewayMaxAttempts: 1 },
+      holder: 'sibling',
+      holderAlive: () => true,
+    });
+    await sibling.recover();
+    release();
+    await engine.idle();
+    expect(snapshotOf(t!, sessionId).status).toBe('failed');
+    expect(ended).toEqual([completed]);
+    expect(counted).toEqual(['completed']);
+  });
+
+  it('a stream whose opening read fails (503) gives back its gauge and its quota slot', async () => {
+    await app({ concurrent: true, engine: { purchaseDelayMs: 60_000 }, config: { metricsToken, maxStreamsPerClient: 2 } });
+    await addOrder(t!, 'INV-1', gamepass(100));
+    await addOrder(t!, 'INV-2', gamepass(100));
+    const { sessionId } = await addAccount(t!, 'alice', 1000);
+    const feed = t!.hub.feed;
+    const head = feed.head.bind(feed);
+    const subscribe = feed.subscribe.bind(feed);
+    let failures = 0;
+    let armed = true;
+    // The route's own reads pass; the stream's first read of the run, as it subscribes, fails on the disk (once).
+    feed.subscribe = (id, stored) => {
+      const stop = subscribe(id, stored);
+      if (armed) {
+        armed = false;
+        feed.head = (id) => {
+          feed.head = head;
+          failures++;
+          throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_READ' });
+        };
+      }
+      return stop;
+    };
+    const open = () => t!.app.request(`http://localhost/api/auto-purchase/progress/${sessionId}/events`, { headers: { authorization: `Bearer ${testToken}` } });
+    const failed = await open();
+    expect(failed.status).toBe(503);
+    expect(failures).toBe(1);
+    expect(valueOf(await scrape(), 'autopurchase_progress_streams_open')).toBe(0);
+    // The credential still opens its two streams.
+    const readers = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await open();
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      expect((await reader.read()).done).toBe(false);
+      readers.push(reader);
+    }
+    expect(valueOf(await scrape(), 'autopurchase_progress_streams_open')).toBe(2);
+    for (const reader of readers) await reader.cancel();
+    expect(valueOf(await scrape(), 'autopurchase_progress_streams_open')).toBe(0);
+  });
+});
+
 describe('metric helpers', () => {
   it('the engine outcome of a purchase maps to its label', () => {
     expect(purchaseOutcomeOf({ kind: 'answered', result: { success: true } })).toBe('completed');
@@ -338,20 +520,5 @@ describe('metric helpers', () => {
     expect(purchaseOutcomeOf({ kind: 'no-answer' })).toBe('unknown');
     expect(purchaseOutcomeOf({ kind: 'error', mayHaveBought: true })).toBe('unknown');
     expect(purchaseOutcomeOf({ kind: 'error', mayHaveBought: false })).toBe('not_sent');
-  });
-
-  it('appends are counted from the seq step; a run first seen past seq 1 only sets the baseline', () => {
-    const counted: number[] = [];
-    const onAppend = appendCounter({ eventsAppended: (n) => counted.push(n) }, 2);
-    onAppend('a', 1);
-    onAppend('a', 4);
-    onAppend('b', 10);
-    onAppend('b', 12);
-    onAppend('a', 5);
-    expect(counted).toEqual([1, 3, 2, 1]);
-    // Only the two most recent runs are remembered: 'c' pushes out 'b'.
-    onAppend('c', 1);
-    onAppend('b', 13);
-    expect(counted).toEqual([1, 3, 2, 1, 1]);
   });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEventTypes } from '../src/domain/run.js';
 import { apiRoutes } from '../src/http/api-routes.js';
 import { openApiPath } from '../src/http/openapi.js';
+import { createPromMetrics } from '../src/node/metrics.js';
 import { buildTestApp, testToken, type TestApp } from './support/test-app.js';
 
 type Json = Record<string, any>;
@@ -57,7 +58,8 @@ describe('OpenAPI document', () => {
   let address = 0;
   beforeAll(async () => {
     // Each request from its own address, so that failed log-ins never reach the throttle.
-    t = await buildTestApp({ clientAddress: (c) => c.req.header('x-test-address') ?? 'unknown' });
+    // With metrics, as main.ts builds it: GET /metrics is a route like the others.
+    t = await buildTestApp({ clientAddress: (c) => c.req.header('x-test-address') ?? 'unknown', metrics: createPromMetrics({ processMetrics: false }) });
     const res = await t.api('GET', '/api/openapi.json');
     expect(res.status).toBe(200);
     doc = res.json;
@@ -81,7 +83,7 @@ describe('OpenAPI document', () => {
     expect(wrong.status).toBe(401);
   });
 
-  it('names every route the app has, and no route it lacks (GET /metrics may be missing while it is built)', () => {
+  it('names every route the app has, and no route it lacks (GET /metrics included)', () => {
     const real = new Set(
       t.app.routes
         // app.use entries and resource()'s 405 fallbacks are ALL; the client's catch-all is '*'.
@@ -93,8 +95,31 @@ describe('OpenAPI document', () => {
       Object.entries<Json>(doc.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)),
     );
     expect([...real].filter((route) => !documented.has(route))).toEqual([]);
-    expect([...documented].filter((route) => !real.has(route) && route !== 'GET /metrics')).toEqual([]);
-    expect(documented.has('GET /metrics')).toBe(true);
+    expect([...documented].filter((route) => !real.has(route))).toEqual([]);
+    expect(real.has('GET /metrics')).toBe(true);
+  });
+
+  it('every documented path answers 405 with an Allow header to a method it does not document', async () => {
+    const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+    const tried: string[] = [];
+    for (const [path, operations] of Object.entries<Json>(doc.paths)) {
+      const documented = Object.keys(operations).map((method) => method.toUpperCase());
+      const other = methods.find((method) => !documented.includes(method))!;
+      const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'id' ? '1' : 'no-such-run'));
+      const res = await t.app.request(url, {
+        method: other,
+        headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/json', 'x-test-address': `10.0.1.${tried.length % 250}` },
+        ...(other === 'GET' ? {} : { body: '{}' }),
+      });
+      expect(res.status, `${other} ${path}`).toBe(405);
+      expect((await res.json()).error.code, `${other} ${path}`).toBe('method_not_allowed');
+      const allow = res.headers.get('allow')?.split(/,\s*/) ?? [];
+      expect(allow, `${other} ${path}`).toEqual(expect.arrayContaining(documented));
+      expect(allow, `${other} ${path}`).not.toContain(other);
+      tried.push(`${other} ${path}`);
+    }
+    expect(tried).toContain('POST /metrics');
+    expect(tried.length).toBeGreaterThan(15);
   });
 
   it('documents each path parameter, the error shape and who may call each operation', () => {

@@ -19,7 +19,7 @@ import { createLogger } from '../src/logger.js';
 import { appendEvents } from '../src/stores/run-events.js';
 import { insertRun, runOverview, runRow } from '../src/stores/runs.js';
 import { deliveriesOfRun, enqueueDelivery, outboxCounts } from '../src/stores/webhook-outbox.js';
-import { addAccount, addOrder, gamepass } from './support/run-fixtures.js';
+import { addAccount, addOrder, eventsOf, gamepass } from './support/run-fixtures.js';
 import { buildTestApp, type TestApp } from './support/test-app.js';
 
 const secret = 'whsec-test-0123456789abcdef';
@@ -113,6 +113,22 @@ describe('the outbox row', () => {
     expect(delivery).toMatchObject({ status: 'pending', attempts: 0 });
     expect(JSON.parse(delivery.body)).toEqual(runOverview(runRow(t.db, sessionId)!));
     expect(JSON.parse(delivery.body)).toMatchObject({ sessionId, status: 'completed', summary: { processedCount: 1 } });
+  });
+
+  it('shares the fate of the run\'s end: an outbox insert that fails leaves the run unended, then recovery ends it with its row', async () => {
+    const t = await appWithNotify();
+    t.sqlite.exec("CREATE TRIGGER refuse_outbox BEFORE INSERT ON webhook_outbox BEGIN SELECT RAISE(ABORT, 'outbox refused'); END");
+    await addOrder(t, 'INV-1', gamepass(100));
+    const { sessionId } = await addAccount(t, 'alice', 1000);
+    await t.engine.idle();
+    // Neither the completed end nor the failed one could commit without its delivery row.
+    expect(runRow(t.db, sessionId)!.status).toBe('running');
+    expect(eventsOf(t, sessionId).some((event) => event.type === 'end')).toBe(false);
+    expect(deliveriesOfRun(t.db, sessionId)).toEqual([]);
+    t.sqlite.exec('DROP TRIGGER refuse_outbox');
+    expect(await t.engine.recover()).toMatchObject({ endedRuns: 1 });
+    expect(runRow(t.db, sessionId)!.status).toBe('failed');
+    expect(JSON.parse(row(t, sessionId).body)).toMatchObject({ sessionId, status: 'failed' });
   });
 
   it('is not written when no webhook is configured', async () => {
@@ -257,6 +273,46 @@ describe('delivery', () => {
     expect(log.join('\n')).toMatch(/given up: not delivered within 24 h/);
   });
 
+  it('after a downtime longer than the window, a delivery never tried still gets one attempt', async () => {
+    const t = await appWithNotify();
+    t.db.transaction((tx) => enqueueDelivery(tx, { sessionId: 'before-downtime', body: '{"a":1}', now: start }));
+    const hook = await receiver();
+    const { outbox } = outboxFor(t.db, hook.url, {}, start + 25 * hour);
+    expect(await outbox.tick()).toEqual({ delivered: 1, retrying: 0, failed: 0 });
+    expect(hook.received).toHaveLength(1);
+    expect(deliveriesOfRun(t.db, 'before-downtime')[0]).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
+  it('after a downtime, a delivery never tried whose one attempt fails is then given up', async () => {
+    const t = await appWithNotify();
+    t.db.transaction((tx) => enqueueDelivery(tx, { sessionId: 'before-downtime', body: '{"a":1}', now: start }));
+    const hook = await receiver(() => ({ status: 500 }));
+    const { outbox, advance } = outboxFor(t.db, hook.url, {}, start + 25 * hour);
+    expect(await outbox.tick()).toEqual({ delivered: 0, retrying: 0, failed: 1 });
+    advance(hour);
+    await outbox.tick();
+    expect(hook.received).toHaveLength(1);
+    expect(deliveriesOfRun(t.db, 'before-downtime')[0]).toMatchObject({ status: 'failed', attempts: 1, lastError: 'HTTP 500' });
+  });
+
+  it('stop() while the attempt is being signed: no request reaches the receiver, and stop returns at once', async () => {
+    const t = await appWithNotify();
+    t.db.transaction((tx) => enqueueDelivery(tx, { sessionId: 's1', body: '{"a":1}', now: start + 10 * 60_000 }));
+    const hook = await receiver(() => 'hang');
+    const { outbox } = outboxFor(t.db, hook.url, { timeoutMs: 3_000 });
+    // tick() runs up to its first wait: the row claimed, its signature being computed.
+    const ticking = outbox.tick();
+    expect(deliveriesOfRun(t.db, 's1')[0]).toMatchObject({ attempts: 1 });
+    const began = Date.now();
+    await outbox.stop();
+    expect(Date.now() - began).toBeLessThan(1_000);
+    await ticking;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(hook.received).toHaveLength(0);
+    // Left due at once for the next start.
+    expect(deliveriesOfRun(t.db, 's1')[0]).toMatchObject({ status: 'pending', lastError: 'interrupted by shutdown' });
+  });
+
   it('a retry whose wait would end past the window gives up at once; 410 Gone gives up at once', async () => {
     const t = await appWithNotify();
     const sessionId = await endedRun(t);
@@ -330,8 +386,9 @@ describe('claims and retention', () => {
     expect(ra.delivered + rb.delivered).toBe(5);
     expect(ra.delivered).toBeGreaterThan(0);
     expect(rb.delivered).toBeGreaterThan(0);
+    // Every row sent once, none twice, and each sender one attempt at a time.
     expect(bodies.sort()).toEqual([0, 1, 2, 3, 4].map((i) => `{"i":${i}}`));
-    expect(most).toBe(2);
+    expect(most).toBeLessThanOrEqual(2);
   });
 
   it('a claim whose sender died is taken over once it expires, under the same delivery id', async () => {

@@ -80,24 +80,6 @@ export function purchaseOutcomeOf(
   }
 }
 
-/**
- * Counts events from the engine's append signal (a run's last seq after each commit): the events a
- * commit appended are the step from the last seq this process saw of the run. A run first seen
- * past seq 1 (one another process started, ended here by recovery) only sets the baseline: its
- * earlier events were not appended here. Remembers the few most recent runs only.
- */
-export function appendCounter(metrics: Pick<Metrics, 'eventsAppended'>, remembered = 64): (sessionId: string, seq: number) => void {
-  const lastSeqOf = new Map<string, number>();
-  return (sessionId, seq) => {
-    const last = lastSeqOf.get(sessionId);
-    const appended = last === undefined ? (seq === 1 ? 1 : 0) : seq - last;
-    lastSeqOf.delete(sessionId);
-    lastSeqOf.set(sessionId, Math.max(seq, last ?? 0));
-    if (lastSeqOf.size > remembered) lastSeqOf.delete(lastSeqOf.keys().next().value!);
-    if (appended > 0) metrics.eventsAppended(appended);
-  };
-}
-
 /** The cleanup job's report (src/jobs/cleanup.ts) as counts of deleted rows by kind. */
 export function cleanupCounter(metrics: Pick<Metrics, 'cleanupDeleted'>): (report: Record<CleanupKind, number>) => void {
   return (report) => {

@@ -5,15 +5,16 @@ import type { Db } from '../db/types.js';
 import { write } from '../db/write.js';
 import { AppError, notFound } from '../domain/app-error.js';
 import type { CredentialCipher } from '../domain/credential-cipher.js';
+import type { RunOutcome } from '../domain/metrics.js';
 import { errorText } from '../domain/error-text.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Logger } from '../logger.js';
 import { accountById } from '../stores/accounts.js';
 import * as purchases from '../stores/purchases.js';
-import { appendEvents } from '../stores/run-events.js';
+import { appendEvents, storedEventsAfter } from '../stores/run-events.js';
 import { insertRun, runOverview, runRow } from '../stores/runs.js';
 import { transactionById } from '../stores/transactions.js';
-import { announce, createEngineState, notifyAppend, reconcileDeps, type EngineState } from './engine-state.js';
+import { announce, createEngineState, reconcileDeps, reportAppend, reportRunEnded, type Appended, type EngineState } from './engine-state.js';
 import { currentLease, renewLease, requestRerun, takeLease, type HolderAlive } from './lease.js';
 import { reconcileTransaction } from './reconcile.js';
 import { steps } from './run-messages.js';
@@ -47,7 +48,17 @@ export interface EngineDeps {
   holderAlive?: HolderAlive;
   /** Called after every commit that appended events to a run (the stream's in-process signal). */
   onAppend?: (sessionId: string, seq: number) => void;
-  /** Called once a run this process walked has ended, with its overview (the webhook). */
+  /** Told how many events each commit of this process inserted (the metrics). */
+  onEventsAppended?: (count: number) => void;
+  /**
+   * Told once of each run whose `end` a commit of this process wrote, however it ended (its walk,
+   * or ended as dead by recovery, a trigger or the shutdown): the metrics count each end once.
+   */
+  onRunEnded?: (outcome: RunOutcome) => void;
+  /**
+   * Called once a walk of this process has ended its run, with its overview (the webhook kick).
+   * Not when another process ended the run (this walk lost its lease): that process wrote the end.
+   */
   onRunEnd?: (overview: ReturnType<typeof runOverview>) => void;
   /** Told what each purchase came to at the gateway (the metrics). */
   onPurchase?: (outcome: CallOutcome) => void;
@@ -87,8 +98,9 @@ function trigger(engine: EngineState, input: { stockAccountId?: string }): { ses
   assertAccepting(engine);
   const { db, clock } = engine.deps;
   const now = clock.now();
+  const appended: Appended[] = [];
   const outcome = write(db, (tx) => {
-    engine.appended = [];
+    appended.length = 0;
     const account = input.stockAccountId === undefined ? undefined : accountById(tx, input.stockAccountId);
     if (input.stockAccountId !== undefined && !account) throw notFound('Stock account');
     const lease = currentLease(tx);
@@ -96,22 +108,23 @@ function trigger(engine: EngineState, input: { stockAccountId?: string }): { ses
       // The active run answers, and looks for pending orders again before it ends (an order
       // retried, an account added after it passed orders by).
       requestRerun(tx);
-      return { sessionId: lease.sessionId, started: false, orphans: [] };
+      return { sessionId: lease.sessionId, started: false, orphans: [], seq: 0 };
     }
-    const orphans = endDeadRuns(engine, tx, now) ?? [];
+    const orphans = endDeadRuns(engine, tx, now, appended) ?? [];
     const sessionId = crypto.randomUUID();
     insertRun(tx, { sessionId, now, ...(account ? { triggeredBy: { stockAccountId: account.id, stockAccountName: account.username } } : {}) });
-    engine.appended.push([sessionId, appendEvents(tx, sessionId, [{ type: 'step', data: { currentStep: steps.initializing } }], now)]);
+    const seq = appendEvents(tx, sessionId, [{ type: 'step', data: { currentStep: steps.initializing } }], now);
+    appended.push({ sessionId, seq, count: 1 });
     takeLease(tx, { sessionId, holder: engine.holder, expiresAt: now + engine.leaseMs });
-    return { sessionId, started: true, orphans };
+    return { sessionId, started: true, orphans, seq };
   });
-  announce(engine);
-  if (outcome.started) startWalk(engine, outcome.sessionId, outcome.orphans);
+  announce(engine, appended);
+  if (outcome.started) startWalk(engine, outcome.sessionId, outcome.orphans, outcome.seq);
   return { sessionId: outcome.sessionId, started: outcome.started };
 }
 
-/** The walk of a run this process just started, with the lease renewed beside it. */
-function startWalk(engine: EngineState, sessionId: string, orphans: number[]): void {
+/** The walk of a run this process just started (its last seq `startSeq`), with the lease renewed beside it. */
+function startWalk(engine: EngineState, sessionId: string, orphans: number[], startSeq: number): void {
   const { deps, holder, leaseMs } = engine;
   const { db, clock, logger } = deps;
   // Renews the lease while a gateway call is slow; each commit of the walk renews it too.
@@ -134,9 +147,15 @@ function startWalk(engine: EngineState, sessionId: string, orphans: number[]): v
     gatewayTimeoutMs: deps.options.gatewayTimeoutMs,
     isStopping: () => engine.stopping,
     notify: deps.options.notify ?? false,
-    onAppend: (id, seq) => notifyAppend(engine, id, seq),
+    // While this walk holds the lease, only its commits append to the run: each inserted the step
+    // from the seq it last reported (a commit that finds the lease gone throws before appending).
+    onAppend: (id, seq) => {
+      reportAppend(engine, { sessionId: id, seq, count: seq - lastSeq });
+      lastSeq = seq;
+    },
     onPurchase: deps.onPurchase,
   };
+  let lastSeq = startSeq;
   const walk = new Promise<void>((resolve) => setTimeout(resolve, 0))
     .then(() => walkRun(walkDeps, { sessionId, holder, orphans }))
     .catch((error: unknown) => logger.error(`run ${sessionId}: walk crashed: ${errorText(error)}`))
@@ -144,13 +163,27 @@ function startWalk(engine: EngineState, sessionId: string, orphans: number[]): v
       clearInterval(renewal);
       engine.walks.delete(sessionId);
       try {
-        const row = runRow(db, sessionId);
-        if (row && row.status !== 'running') deps.onRunEnd?.(runOverview(row));
+        const outcome = endWrittenAt(engine, sessionId, lastSeq);
+        if (outcome) {
+          reportRunEnded(engine, outcome);
+          deps.onRunEnd?.(runOverview(runRow(db, sessionId)!));
+        }
       } catch (error) {
         logger.warn(`run ${sessionId}: end listener failed: ${errorText(error)}`);
       }
     });
   engine.walks.set(sessionId, walk);
+}
+
+/**
+ * The outcome of the run's end when the event at `seq` (the last one this walk's commits appended)
+ * is it: the walk ended the run itself. A walk that lost its lease (another process, or the
+ * shutdown, ended the run after its last commit) wrote no end: undefined.
+ */
+function endWrittenAt(engine: EngineState, sessionId: string, seq: number): RunOutcome | undefined {
+  const [last] = storedEventsAfter(engine.deps.db, sessionId, seq - 1, { toSeq: seq, limit: 1 });
+  if (last?.seq !== seq || last.type !== 'end') return undefined;
+  return (JSON.parse(last.data) as { status: RunOutcome }).status;
 }
 
 /** POST /api/transactions/:id/retry: a failed order back to pending, then a run. */
@@ -204,5 +237,4 @@ async function stop(engine: EngineState, budgetMs: number): Promise<void> {
       engine.deps.logger.error(`run ${sessionId}: could not be ended at shutdown (the next start ends it): ${errorText(error)}`);
     }
   }
-  announce(engine);
 }

@@ -1,6 +1,7 @@
 // What the engine's parts share: this process's name in the lease, the gateway call policy, the
-// walks it runs, and the appends to announce once their transaction has committed.
+// walks it runs, and how a committed append is told to the listeners (the stream, the metrics).
 import { errorText } from '../domain/error-text.js';
+import type { RunOutcome } from '../domain/metrics.js';
 import type { EngineDeps } from './auto-purchase.js';
 import type { HolderAlive } from './lease.js';
 import type { CallPolicy } from './purchase-call.js';
@@ -14,8 +15,14 @@ export interface EngineState {
   readonly policy: CallPolicy;
   readonly walks: Map<string, Promise<void>>;
   stopping: boolean;
-  /** Appends made inside a transaction, announced once it has committed. */
-  appended: [string, number][];
+}
+
+/** What one commit appended to a run: the run's last seq, how many events it inserted, and the end it wrote, if any. */
+export interface Appended {
+  sessionId: string;
+  seq: number;
+  count: number;
+  ended?: RunOutcome;
 }
 
 export function createEngineState(deps: EngineDeps): EngineState {
@@ -37,25 +44,38 @@ export function createEngineState(deps: EngineDeps): EngineState {
     },
     walks: new Map(),
     stopping: false,
-    appended: [],
   };
   return engine;
 }
 
-/** Tells the listener (the stream) that a run has new events; a failing listener never fails a run. */
-export function notifyAppend(engine: EngineState, sessionId: string, seq: number): void {
-  try {
-    engine.deps.onAppend?.(sessionId, seq);
-  } catch (error) {
-    engine.deps.logger.error(`append listener failed: ${errorText(error)}`);
-  }
+/**
+ * Tells the listeners of one committed append: the stream (the run has new events), the metrics
+ * (how many this process inserted; the run's end, counted here, in the process that wrote it).
+ * A failing listener never fails a run, nor keeps the others from being told.
+ */
+export function reportAppend(engine: EngineState, appended: Appended): void {
+  const { deps } = engine;
+  tell(engine, 'append', () => deps.onAppend?.(appended.sessionId, appended.seq));
+  if (appended.count > 0) tell(engine, 'append count', () => deps.onEventsAppended?.(appended.count));
+  if (appended.ended) reportRunEnded(engine, appended.ended);
 }
 
-/** Announces the appends collected during a transaction, once it has committed. */
-export function announce(engine: EngineState): void {
-  const done = engine.appended;
-  engine.appended = [];
-  for (const [sessionId, seq] of done) notifyAppend(engine, sessionId, seq);
+/** Tells the metrics of a run's end that a commit of this process wrote (once per run). */
+export function reportRunEnded(engine: EngineState, outcome: RunOutcome): void {
+  tell(engine, 'run end', () => engine.deps.onRunEnded?.(outcome));
+}
+
+/** Reports the appends a transaction made, once it has committed. */
+export function announce(engine: EngineState, appended: readonly Appended[]): void {
+  for (const one of appended) reportAppend(engine, one);
+}
+
+function tell(engine: EngineState, what: string, listener: () => void): void {
+  try {
+    listener();
+  } catch (error) {
+    engine.deps.logger.error(`${what} listener failed: ${errorText(error)}`);
+  }
 }
 
 export function reconcileDeps(engine: EngineState): ReconcileDeps {

@@ -10,7 +10,7 @@ import { summarize } from '../domain/summary.js';
 import * as purchases from '../stores/purchases.js';
 import { appendEvents, runTransactionList } from '../stores/run-events.js';
 import { runRow } from '../stores/runs.js';
-import { announce, reconcileDeps, type EngineState } from './engine-state.js';
+import { announce, reconcileDeps, type Appended, type EngineState } from './engine-state.js';
 import { currentLease, dropLease, isDead, type Lease } from './lease.js';
 import { reconcileTransaction, unknownError } from './reconcile.js';
 import { endedByAnotherProcess, interruptedByRestart, interruptedByShutdown, steps } from './run-messages.js';
@@ -19,19 +19,20 @@ import { endedByAnotherProcess, interruptedByRestart, interruptedByShutdown, ste
 export async function recover(engine: EngineState): Promise<{ endedRuns: number; reconciled: number }> {
   const { db, clock } = engine.deps;
   const now = clock.now();
+  const appended: Appended[] = [];
   // At start-up and in the sweep: a held lock or a full disk is waited out, not fatal.
   const result = await writeRetrying(
     db,
     (tx) => {
-      engine.appended = [];
+      appended.length = 0;
       const before = tx.select({ sessionId: runs.sessionId }).from(runs).where(eq(runs.status, 'running')).all().length;
-      const orphans = endDeadRuns(engine, tx, now);
+      const orphans = endDeadRuns(engine, tx, now, appended);
       return orphans === undefined ? undefined : { orphans, endedRuns: before };
     },
     { sleep: engine.policy.sleep, giveUp: () => engine.stopping },
   );
-  announce(engine);
   if (!result) return { endedRuns: 0, reconciled: 0 };
+  announce(engine, appended);
   for (const id of result.orphans) await reconcileTransaction(reconcileDeps(engine), id, 'processing');
   return { endedRuns: result.endedRuns, reconciled: result.orphans.length };
 }
@@ -42,13 +43,16 @@ export function leaseIsDead(engine: EngineState, lease: Lease, now: number): boo
   return isDead(lease, now, engine.holderAlive);
 }
 
-/** Ends runs left `running` with no live walker; answers the orphaned `processing` transactions. */
-export function endDeadRuns(engine: EngineState, tx: Db, now: number): number[] | undefined {
+/**
+ * Ends runs left `running` with no live walker; answers the orphaned `processing` transactions.
+ * Its appends go into `appended`, to be announced once the caller's transaction has committed.
+ */
+export function endDeadRuns(engine: EngineState, tx: Db, now: number, appended: Appended[]): number[] | undefined {
   const lease = currentLease(tx);
   if (lease && !leaseIsDead(engine, lease, now)) return undefined;
   const why = lease && lease.holder !== engine.holder && engine.holderAlive(lease.holder) === true ? endedByAnotherProcess : interruptedByRestart;
   const running = tx.select({ sessionId: runs.sessionId }).from(runs).where(eq(runs.status, 'running')).all();
-  for (const { sessionId } of running) endInterrupted(engine, tx, sessionId, now, why);
+  for (const { sessionId } of running) endInterrupted(engine, tx, sessionId, now, why, appended);
   dropLease(tx);
   return purchases.transactionIdsWithStatus(tx, 'processing');
 }
@@ -57,7 +61,9 @@ export function endDeadRuns(engine: EngineState, tx: Db, now: number): number[] 
 export function endAtShutdown(engine: EngineState, sessionId: string): void {
   const { db, clock, logger } = engine.deps;
   const now = clock.now();
+  const appended: Appended[] = [];
   write(db, (tx) => {
+    appended.length = 0;
     const lease = currentLease(tx);
     if (!lease || lease.holder !== engine.holder || lease.sessionId !== sessionId) return;
     for (const id of purchases.transactionIdsWithStatus(tx, 'processing')) {
@@ -69,14 +75,15 @@ export function endAtShutdown(engine: EngineState, sessionId: string): void {
         purchases.moveTransaction(tx, id, 'processing', { status: 'pending' }, now);
       }
     }
-    endInterrupted(engine, tx, sessionId, now, interruptedByShutdown);
+    endInterrupted(engine, tx, sessionId, now, interruptedByShutdown, appended);
     dropLease(tx);
   });
+  announce(engine, appended);
   logger.warn(`run ${sessionId}: ended at shutdown with a purchase still in flight; it will be reconciled by its key`);
 }
 
 /** A run whose walker is gone fails `why`; its rows still `processing` become `unknown`, and the summary follows them. */
-function endInterrupted(engine: EngineState, tx: Db, sessionId: string, now: number, why: string): void {
+function endInterrupted(engine: EngineState, tx: Db, sessionId: string, now: number, why: string, appended: Appended[]): void {
   if (runRow(tx, sessionId)?.status !== 'running') return;
   const rows = runTransactionList(tx, sessionId);
   const stuck = rows.filter((row) => row.status === 'processing');
@@ -86,5 +93,6 @@ function endInterrupted(engine: EngineState, tx: Db, sessionId: string, now: num
     events.push({ type: 'summary', data: summarize(rows) });
   }
   events.push({ type: 'step', data: { currentStep: steps.error } }, { type: 'end', data: { status: 'failed', endTime: isoTime(now), error: why } });
-  engine.appended.push([sessionId, appendEvents(tx, sessionId, events, now, { notify: engine.deps.options.notify })]);
+  const seq = appendEvents(tx, sessionId, events, now, { notify: engine.deps.options.notify });
+  appended.push({ sessionId, seq, count: events.length, ended: 'failed' });
 }

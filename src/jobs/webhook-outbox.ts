@@ -75,19 +75,23 @@ export function createWebhookOutbox(deps: WebhookOutboxDeps) {
     const now = deps.clock.now();
     // A read first: the poll of an idle outbox takes no write lock.
     if ((nextDeliveryDueAt(deps.db) ?? Infinity) > now) return undefined;
-    return write(deps.db, (tx) => {
-      const expired = failExpiredDeliveries(tx, now, now - options.giveUpAfterMs, `not delivered within ${formatMs(options.giveUpAfterMs)}`);
-      for (const id of expired) deps.logger.warn(`webhook: delivery ${id} given up: not delivered within ${formatMs(options.giveUpAfterMs)}`);
-      return claimDueDelivery(tx, now, now + options.timeoutMs + options.claimMarginMs, `${sender}/${crypto.randomUUID()}`);
-    });
+    const { expired, row } = write(deps.db, (tx) => ({
+      expired: failExpiredDeliveries(tx, now, now - options.giveUpAfterMs, `not delivered within ${formatMs(options.giveUpAfterMs)}`),
+      row: claimDueDelivery(tx, now, now + options.timeoutMs + options.claimMarginMs, `${sender}/${crypto.randomUUID()}`),
+    }));
+    // Told once committed: a rolled-back give-up is not one.
+    for (const id of expired) deps.logger.warn(`webhook: delivery ${id} given up: not delivered within ${formatMs(options.giveUpAfterMs)}`);
+    return row;
   };
 
   const send = async (row: DeliveryRow): Promise<Attempt> => {
-    const timestamp = Math.floor(deps.clock.now() / 1000);
-    const signature = await webhookSignature(deps.secret, timestamp, row.body);
+    // In flight from here: a stop() while the signature is computed cuts the attempt before it is sent.
     const controller = (inFlight = new AbortController());
+    const timestamp = Math.floor(deps.clock.now() / 1000);
     const timeout = AbortSignal.timeout(options.timeoutMs);
     try {
+      const signature = await webhookSignature(deps.secret, timestamp, row.body);
+      if (controller.signal.aborted || stopped) return { ok: false, error: 'interrupted by shutdown', interrupted: true };
       const res = await fetch(deps.url, {
         method: 'POST',
         headers: {

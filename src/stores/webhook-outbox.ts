@@ -1,7 +1,7 @@
 // The webhook outbox (SPEC §10): a delivery is enqueued in the transaction that ends a run, claimed
 // by one sender at a time (a lease in `next_attempt_at`), and settled delivered, due again, or
 // failed (given up). Every function but the reads runs inside the caller's write transaction.
-import { and, asc, eq, inArray, lt, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, lte, ne, sql } from 'drizzle-orm';
 import { webhookOutbox } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 
@@ -39,14 +39,18 @@ export function claimDueDelivery(tx: Db, now: number, leaseUntil: number, claim:
 }
 
 /**
- * Gives up the pending deliveries enqueued before `createdBefore` that no attempt is in flight for
- * (due at `now`): they are marked failed with `error` and never sent again. Answers their ids.
+ * Gives up the pending deliveries enqueued before `createdBefore` that were tried at least once and
+ * that no attempt is in flight for (due at `now`): they are marked failed with `error` and never
+ * sent again. A delivery never tried (the server was down all the window) is left for its one try.
+ * Answers their ids.
  */
 export function failExpiredDeliveries(tx: Db, now: number, createdBefore: number, error: string): string[] {
   return tx
     .update(webhookOutbox)
     .set({ status: 'failed', claim: null, lastError: error, updatedAt: now })
-    .where(and(eq(webhookOutbox.status, 'pending'), lt(webhookOutbox.createdAt, createdBefore), lte(webhookOutbox.nextAttemptAt, now)))
+    .where(
+      and(eq(webhookOutbox.status, 'pending'), gte(webhookOutbox.attempts, 1), lt(webhookOutbox.createdAt, createdBefore), lte(webhookOutbox.nextAttemptAt, now)),
+    )
     .returning({ id: webhookOutbox.id })
     .all()
     .map((row) => row.id);

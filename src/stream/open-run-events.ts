@@ -51,21 +51,32 @@ export async function openRunEvents(deps: RunEventsDeps, request: RunEventsReque
   const release = deps.quota ? await deps.quota.take(request.credential) : undefined;
   if (deps.quota && !release) throw tooManyStreams();
   deps.metrics?.streamOpened();
-  const body = openRunStream({
-    hub: deps.hub,
-    ticker: deps.ticker,
-    sessionId,
-    start,
-    now: deps.now,
-    maxUnsentBytes: deps.maxUnsentBytes,
-    logger: deps.logger,
-    abortConnection: request.abortConnection,
-    // However the stream ends (end event, client gone, cut), its slot is given back.
-    onClose: () => {
-      release?.();
-      deps.metrics?.streamClosed();
-    },
-  });
+  // However the stream ends (end event, client gone, cut), or if opening it fails (its first read
+  // of the run: a 503), its slot and its count are given back, once.
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    release?.();
+    deps.metrics?.streamClosed();
+  };
+  let body: ReadableStream<Uint8Array>;
+  try {
+    body = openRunStream({
+      hub: deps.hub,
+      ticker: deps.ticker,
+      sessionId,
+      start,
+      now: deps.now,
+      maxUnsentBytes: deps.maxUnsentBytes,
+      logger: deps.logger,
+      abortConnection: request.abortConnection,
+      onClose: close,
+    });
+  } catch (error) {
+    close();
+    throw error;
+  }
   return { status: 200, body };
 }
 
