@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLease } from '../src/db/schema.js';
 import { cleanupCounter, purchaseOutcomeOf } from '../src/domain/metrics.js';
-import { createAutoPurchase } from '../src/engine/auto-purchase.js';
+import { createAutoPurchase, type EngineDeps } from '../src/engine/auto-purchase.js';
 import { startCleanupJob } from '../src/jobs/cleanup.js';
 import { createLogger } from '../src/logger.js';
 import { createPromMetrics } from '../src/node/metrics.js';
@@ -348,6 +348,31 @@ function crashedRun(app: TestApp, sessionId = 'crashed-run'): number {
   return storedEvents();
 }
 
+/** A second engine (no metrics) over the test app's database and gateway: a sibling process, or one with hooks of its own. */
+function engineOverTestApp(extra: Partial<EngineDeps>) {
+  return createAutoPurchase({
+    db: t!.db,
+    gateway: t!.gateway,
+    cipher: t!.cipher,
+    clock: { now: () => Date.now() },
+    logger: createLogger('silent'),
+    options: { purchaseDelayMs: 0, gatewayTimeoutMs: 1000, gatewayMaxAttempts: 1 },
+    ...extra,
+  });
+}
+
+/** Holds every purchase call at the gateway until the returned function is called. */
+function holdPurchases(): () => void {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const buy = t!.gateway.buyPass.bind(t!.gateway);
+  t!.gateway.buyPass = async (request, options) => {
+    await gate;
+    return buy(request, options);
+  };
+  return release;
+}
+
 const waitFor = async (what: string, probe: () => boolean, timeoutMs = 10_000) => {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
@@ -391,28 +416,13 @@ describe('GET /metrics: counted once, by the process that wrote it', () => {
 
   it('a walk whose lease was lost (another process ended its run) counts neither the run nor calls its end listener', async () => {
     await app({ concurrent: true });
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const buy = t!.gateway.buyPass.bind(t!.gateway);
-    t!.gateway.buyPass = async (request, options) => {
-      await gate;
-      return buy(request, options);
-    };
+    const release = holdPurchases();
     await addOrder(t!, 'INV-1', gamepass(100));
     const { sessionId } = await addAccount(t!, 'alice', 1000);
     await waitFor('the purchase to start', () => stepsOf(t!, sessionId).includes('Processing transaction 1/1: INV-1'));
     // A sibling process (no metrics here) takes the run over once the lease looks expired, and ends it.
     t!.sqlite.prepare('update run_lease set expires_at = 0').run();
-    const sibling = createAutoPurchase({
-      db: t!.db,
-      gateway: t!.gateway,
-      cipher: t!.cipher,
-      clock: { now: () => Date.now() },
-      logger: createLogger('silent'),
-      options: { purchaseDelayMs: 0, gatewayTimeoutMs: 1000, gatewayMaxAttempts: 1 },
-      holder: 'sibling',
-      holderAlive: () => true,
-    });
+    const sibling = engineOverTestApp({ holder: 'sibling', holderAlive: () => true });
     await sibling.recover();
     expect(snapshotOf(t!, sessionId).status).toBe('failed');
     release();
@@ -424,13 +434,7 @@ describe('GET /metrics: counted once, by the process that wrote it', () => {
     await app({ concurrent: true });
     const ended: string[] = [];
     const counted: string[] = [];
-    const engine = createAutoPurchase({
-      db: t!.db,
-      gateway: t!.gateway,
-      cipher: t!.cipher,
-      clock: { now: () => Date.now() },
-      logger: createLogger('silent'),
-      options: { purchaseDelayMs: 0, gatewayTimeoutMs: 1000, gatewayMaxAttempts: 1 },
+    const engine = engineOverTestApp({
       onRunEnd: (overview) => ended.push(overview.sessionId),
       onRunEnded: (outcome) => counted.push(outcome),
     });
@@ -441,27 +445,12 @@ describe('GET /metrics: counted once, by the process that wrote it', () => {
     expect(ended).toEqual([completed]);
     expect(counted).toEqual(['completed']);
 
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const buy = t!.gateway.buyPass.bind(t!.gateway);
-    t!.gateway.buyPass = async (request, options) => {
-      await gate;
-      return buy(request, options);
-    };
+    const release = holdPurchases();
     await addOrder(t!, 'INV-1', gamepass(100));
     const { sessionId } = engine.trigger();
     await waitFor('the purchase to start', () => stepsOf(t!, sessionId).includes('Processing transaction 1/1: INV-1'));
     t!.sqlite.prepare('update run_lease set expires_at = 0').run();
-    const sibling = createAutoPurchase({
-      db: t!.db,
-      gateway: t!.gateway,
-      cipher: t!.cipher,
-      clock: { now: () => Date.now() },
-      logger: createLogger('silent'),
-      options: { purchaseDelayMs: 0, gatewayTimeoutMs: 1000, gatewayMaxAttempts: 1 },
-      holder: 'sibling',
-      holderAlive: () => true,
-    });
+    const sibling = engineOverTestApp({ holder: 'sibling', holderAlive: () => true });
     await sibling.recover();
     release();
     await engine.idle();
