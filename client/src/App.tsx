@@ -1,4 +1,5 @@
-// The admin app: log-in gate, navigation, pages, and the one progress modal.
+// The admin app: log-in gate, navigation, pages, and the one progress modal. A watch link's page
+// (/watch/…) is drawn outside the gate: whoever opens it is not logged in.
 import { A, Navigate, Route, Router, type RouteSectionProps } from '@solidjs/router';
 import { LogOut, Menu } from './icons.js';
 import { createSignal, Match, onMount, Show, Switch } from 'solid-js';
@@ -6,9 +7,11 @@ import { checkSession, loggedIn, logOut } from './api.js';
 import { ProgressModal } from './components/ProgressModal.js';
 import { Login } from './pages/Login.js';
 import { RunHistory } from './pages/RunHistory.js';
+import { Settings } from './pages/Settings.js';
 import { Stats } from './pages/Stats.js';
 import { StockAccounts } from './pages/StockAccounts.js';
 import { Transactions } from './pages/Transactions.js';
+import { isWatchPath, Watch } from './pages/Watch.js';
 import { closeRun, openRun } from './progress.js';
 import { Toaster } from './toasts.js';
 
@@ -17,6 +20,7 @@ const links = [
   { href: '/transactions', label: 'Transactions' },
   { href: '/history', label: 'Run history' },
   { href: '/stats', label: 'Stats' },
+  { href: '/settings', label: 'Settings' },
 ];
 
 function Layout(props: RouteSectionProps) {
@@ -64,6 +68,8 @@ function Layout(props: RouteSectionProps) {
 }
 
 export function App() {
+  // No session check, no navigation: the watch link is the page's only credential.
+  if (isWatchPath(window.location.pathname)) return <Watch />;
   onMount(() => void checkSession());
   return (
     <>
@@ -78,6 +84,7 @@ export function App() {
             <Route path="/transactions" component={Transactions} />
             <Route path="/history" component={RunHistory} />
             <Route path="/stats" component={Stats} />
+            <Route path="/settings" component={Settings} />
             <Route path="*" component={() => <Navigate href="/accounts" />} />
           </Router>
           <Show when={openRun()}>{(run) => <ProgressModal sessionId={run().sessionId} onClose={closeRun} />}</Show>

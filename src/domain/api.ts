@@ -80,3 +80,50 @@ export interface ShopStats {
   perDay: DayVolume[];
   runs: Record<RunStatus, number>;
 }
+
+/** An API token as lists show it (SPEC §12): never the token itself, only its first characters. */
+export interface ApiTokenView {
+  id: number;
+  name: string;
+  scope: 'read' | 'operate' | 'admin';
+  /** `ap_` and the token's first characters. */
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+}
+
+/** `POST /api/tokens`'s answer: the token, shown this once. */
+export interface CreatedApiToken {
+  token: string;
+  apiToken: ApiTokenView;
+}
+
+/** One audit-log entry (SPEC §12). */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  /** `token "<name>"`, "admin token", "browser session" or "watch link". */
+  actor: string;
+  /** e.g. `account.add`, `run.start`, `transaction.retry`, `token.create`, `auth.login`. */
+  action: string;
+  /** e.g. `account:<id>`, `transaction:42`, `run:<sessionId>`, `token:3`. */
+  target: string;
+  /** `ok`, or what refused it (e.g. `denied`, `conflict`). */
+  outcome: string;
+  note: string | null;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  nextCursor?: string;
+}
+
+/** `POST …/progress/:sessionId/watch-links`'s answer. */
+export interface WatchLink {
+  /** The read-only live page: `<origin>/watch/<sessionId>?access_token=wl1…`. */
+  url: string;
+  /** The run's event stream with the same capability, for `new EventSource(eventsUrl)`. */
+  eventsUrl: string;
+  expiresAt: string;
+}

@@ -16,6 +16,8 @@ export interface FormDialogProps {
   busy: boolean;
   submitLabel: string;
   submitVariant?: FormButtonVariant;
+  /** No Cancel button: a dialog that only shows something (its submit closes it). */
+  noCancel?: boolean;
   onSubmit: () => void;
   children?: JSX.Element;
 }
@@ -48,9 +50,11 @@ export function FormDialog(props: FormDialogProps) {
                 </p>
               </Show>
               <div class="flex flex-wrap justify-end gap-2 pt-1">
-                <FormButton variant="secondary" disabled={props.busy} onClick={close}>
-                  Cancel
-                </FormButton>
+                <Show when={!props.noCancel}>
+                  <FormButton variant="secondary" disabled={props.busy} onClick={close}>
+                    Cancel
+                  </FormButton>
+                </Show>
                 <FormButton type="submit" variant={props.submitVariant ?? 'primary'} disabled={props.busy} aria-busy={props.busy}>
                   <Show when={props.busy}>
                     <LoaderCircle size={16} class="animate-spin" aria-hidden="true" />

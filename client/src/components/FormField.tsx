@@ -53,6 +53,41 @@ export function FormSecretField(props: FormSecretFieldProps) {
   );
 }
 
+export interface FormTextFieldProps {
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  type?: 'text' | 'date';
+  hint?: string;
+  required?: boolean;
+  disabled?: boolean;
+  maxLength?: number;
+  /** `YYYY-MM-DD`, for a date. */
+  min?: string;
+}
+
+/** A plain text (or date) input. */
+export function FormTextField(props: FormTextFieldProps) {
+  const id = createUniqueId();
+  return (
+    <Field id={id} label={props.label} hint={props.hint}>
+      <input
+        id={id}
+        type={props.type ?? 'text'}
+        autocomplete="off"
+        class={controlClass}
+        value={props.value}
+        onInput={(event) => props.onInput(event.currentTarget.value)}
+        required={props.required}
+        disabled={props.disabled}
+        maxLength={props.maxLength}
+        min={props.min}
+        aria-describedby={props.hint ? `${id}-hint` : undefined}
+      />
+    </Field>
+  );
+}
+
 export interface FormSelectProps<T extends string> {
   label: string;
   value: T;

@@ -2,13 +2,11 @@
 // reads the store that `followRun` keeps; the pieces below neither fetch nor fold.
 import { Dialog } from '@kobalte/core/dialog';
 import { Pin, PinOff } from '../icons.js';
-import { createEffect, createMemo, createSignal, For, onCleanup, Show } from 'solid-js';
-import type { RunSnapshot, RunSummary } from '../../../src/domain/run.js';
+import { createEffect, createMemo, createSignal, onCleanup, Show } from 'solid-js';
 import type { ConnectionState } from '../run/connection.js';
 import { followRun, type RunFollower } from '../run/follow-run.js';
-import type { ProcessingRow } from '../run/run-view-store.js';
-import { StockAccountsTable, TransactionsTable } from './RunTables.js';
-import { StatusBadge } from './StatusBadge.js';
+import { ConnectionIndicator, NotLoaded, RunBody, RunHeader } from './RunBody.js';
+import { ShareLiveView } from './ShareLiveView.js';
 
 /** After an end seen live, the modal closes by itself this long after, unless pinned. */
 export const AUTO_CLOSE_MS = 3000;
@@ -78,7 +76,7 @@ export function ProgressModal(props: ProgressModalProps) {
             }}
           >
             <div class="shrink-0 px-3 pt-3 sm:px-5 sm:pt-5">
-              <RunHeader run={run()} />
+              <RunHeader run={run()} title={<Dialog.Title class="text-lg font-semibold text-slate-50">Auto-purchase progress</Dialog.Title>} />
             </div>
             <div class="flex min-h-0 flex-1 flex-col gap-4 overflow-x-hidden overflow-y-auto px-3 py-4 sm:px-5">
               <Show when={run()} fallback={<NotLoaded connection={connection()} />}>
@@ -86,10 +84,13 @@ export function ProgressModal(props: ProgressModalProps) {
               </Show>
             </div>
             <ModalFooter
+              sessionId={props.sessionId}
               connection={connection()}
               autoClosing={autoClosing()}
               pinned={pinned()}
               onPin={() => setPinned(!pinned())}
+              // The link to copy by hand must not vanish with an auto-close.
+              onShareShown={() => setPinned(true)}
               closable={closable()}
               onClose={close}
             />
@@ -100,12 +101,14 @@ export function ProgressModal(props: ProgressModalProps) {
   );
 }
 
-/** The connection, the auto-close note, Pin and Close. */
+/** The connection, the auto-close note, Share live view, Pin and Close. */
 function ModalFooter(props: {
+  sessionId: string;
   connection: ConnectionState;
   autoClosing: boolean;
   pinned: boolean;
   onPin: () => void;
+  onShareShown: () => void;
   closable: boolean;
   onClose: () => void;
 }) {
@@ -117,6 +120,7 @@ function ModalFooter(props: {
           <span class="text-xs text-slate-400">Closes in {AUTO_CLOSE_MS / 1000} s unless pinned</span>
         </Show>
       </div>
+      <ShareLiveView sessionId={props.sessionId} onShown={() => props.onShareShown()} />
       <div class="flex gap-2">
         <PinToggle pinned={props.pinned} onToggle={() => props.onPin()} />
         <button
@@ -130,100 +134,6 @@ function ModalFooter(props: {
         </button>
       </div>
     </footer>
-  );
-}
-
-function RunHeader(props: { run: RunSnapshot | undefined }) {
-  return (
-    <header class="flex flex-wrap items-start justify-between gap-2">
-      <div class="min-w-0 flex-1">
-        <Dialog.Title class="text-lg font-semibold text-slate-50">Auto-purchase progress</Dialog.Title>
-        <p data-testid="current-step" class="mt-1 text-sm break-words text-slate-300">
-          {props.run?.currentStep ?? ''}
-        </p>
-        <Show when={props.run?.triggeredBy}>
-          {(trigger) => <p class="mt-0.5 text-xs text-slate-400">Triggered by {trigger().stockAccountName}</p>}
-        </Show>
-      </div>
-      <Show when={props.run}>
-        {(current) => (
-          <div aria-live="polite">
-            <StatusBadge data-testid="run-status" data-status={current().status} status={current().status} large />
-          </div>
-        )}
-      </Show>
-    </header>
-  );
-}
-
-function RunBody(props: { run: RunSnapshot; processing: ProcessingRow | undefined }) {
-  return (
-    <>
-      <SummaryCards summary={props.run.summary} />
-      <Show when={props.run.error}>
-        <p role="alert" class="rounded-lg border border-red-500/40 bg-red-500/10 px-3 py-2 text-sm break-words text-red-300">
-          {props.run.error}
-        </p>
-      </Show>
-      <section class="min-w-0 space-y-1.5">
-        <h3 class="text-sm font-medium text-slate-300">Stock accounts</h3>
-        <StockAccountsTable accounts={props.run.stockAccounts} />
-      </section>
-      <section class="min-w-0 space-y-1.5">
-        <h3 class="text-sm font-medium text-slate-300">Transactions</h3>
-        <TransactionsTable transactions={props.run.transactions} processing={props.processing} />
-      </section>
-    </>
-  );
-}
-
-function NotLoaded(props: { connection: ConnectionState }) {
-  return (
-    <p class="py-6 text-center text-sm text-slate-400">
-      {props.connection === 'ended' ? 'This run could not be loaded.' : 'Loading the run…'}
-    </p>
-  );
-}
-
-const cards: { name: string; label: string; tone: string; count: (summary: RunSummary) => number }[] = [
-  { name: 'total', label: 'Total', tone: 'text-white', count: (s) => s.totalTransactions },
-  { name: 'processed', label: 'Processed', tone: 'text-green-400', count: (s) => s.processedCount },
-  { name: 'failed', label: 'Failed', tone: 'text-red-400', count: (s) => s.failedCount },
-  { name: 'skipped', label: 'Skipped', tone: 'text-yellow-300', count: (s) => s.skippedCount },
-  { name: 'unknown', label: 'Unknown', tone: 'text-orange-400', count: (s) => s.unknownCount },
-];
-
-function SummaryCards(props: { summary: RunSummary }) {
-  const shown = () => cards.filter((card) => card.name !== 'unknown' || card.count(props.summary) > 0);
-  return (
-    <div class="grid grid-cols-2 gap-2 sm:grid-cols-[repeat(auto-fit,minmax(7rem,1fr))]">
-      <For each={shown()}>
-        {(card) => (
-          <div data-testid={`card-${card.name}`} class="rounded-lg bg-[#334155] px-3 py-2">
-            <div class="text-xs font-medium tracking-wide text-slate-300 uppercase">{card.label}</div>
-            <div class={`text-2xl font-semibold tabular-nums ${card.tone}`}>{card.count(props.summary)}</div>
-          </div>
-        )}
-      </For>
-    </div>
-  );
-}
-
-const connectionLooks: Record<ConnectionState, { text: string; dot: string }> = {
-  connecting: { text: 'Connecting…', dot: 'bg-slate-400' },
-  live: { text: 'Live', dot: 'bg-green-400 animate-pulse' },
-  reconnecting: { text: 'Reconnecting…', dot: 'bg-amber-400' },
-  ended: { text: 'Ended', dot: 'bg-slate-500' },
-};
-
-function ConnectionIndicator(props: { state: ConnectionState }) {
-  return (
-    <span class="inline-flex items-center gap-1.5 text-xs text-slate-300">
-      <span aria-hidden="true" class={`h-2 w-2 rounded-full ${connectionLooks[props.state].dot}`} />
-      <span data-testid="connection" role="status">
-        {connectionLooks[props.state].text}
-      </span>
-    </span>
   );
 }
 

@@ -3,7 +3,7 @@
 // polling: only when the browser gives the stream up does `GET …/progress/:id` say why.
 import { createSignal } from 'solid-js';
 import { runEventTypes, type RunEventType, type RunSnapshot } from '../../../src/domain/run.js';
-import { ApiError, api } from '../api.js';
+import { ApiError, api, capabilityGet } from '../api.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'ended';
 
@@ -16,6 +16,8 @@ export interface RunStreamHandlers {
 
 export interface RunStream {
   state: () => ConnectionState;
+  /** The 4xx status that ended it (a run that does not exist, a link that expired), if one did. */
+  refusal: () => number | undefined;
   /** The `end` event was folded: nothing more will come. */
   ended(): void;
   close(): void;
@@ -26,9 +28,38 @@ const RETRY_MS = 3000;
 /** EventSource.CLOSED, without needing the global (absent in Node and jsdom). */
 const CLOSED = 2;
 
-export function connectRunStream(sessionId: string, handlers: RunStreamHandlers, makeEventSource: (url: string) => EventSource): RunStream {
-  const [state, setState] = createSignal<ConnectionState>('connecting');
+/** A watch link's capability: the token the snapshot and the stream are asked for with. */
+export interface RunAccess {
+  accessToken?: string;
+}
+
+/**
+ * The run's snapshot and stream URLs. A watch link's token goes in the query: an EventSource
+ * cannot send headers, and the one who watches has no session cookie.
+ */
+export function runStreamUrls(sessionId: string, access: RunAccess = {}) {
   const path = `/api/auto-purchase/progress/${encodeURIComponent(sessionId)}`;
+  const withToken = (url: string, more: Record<string, string> = {}) => {
+    const query = new URLSearchParams({ ...(access.accessToken ? { access_token: access.accessToken } : {}), ...more }).toString();
+    return query ? `${url}?${query}` : url;
+  };
+  return {
+    snapshot: withToken(path),
+    events: (lastEventId: string) => withToken(`${path}/events`, lastEventId ? { lastEventId } : {}),
+  };
+}
+
+export function connectRunStream(
+  sessionId: string,
+  handlers: RunStreamHandlers,
+  makeEventSource: (url: string) => EventSource,
+  access: RunAccess = {},
+): RunStream {
+  const [state, setState] = createSignal<ConnectionState>('connecting');
+  const [refusal, setRefusal] = createSignal<number>();
+  const urls = runStreamUrls(sessionId, access);
+  // A watch link's GET must not log anyone out on a 401: it is the link that is refused.
+  const get = access.accessToken ? capabilityGet<RunSnapshot> : (path: string) => api<RunSnapshot>('GET', path);
   const lastId = createLastEventId();
   let source: EventSource | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
@@ -54,7 +85,7 @@ export function connectRunStream(sessionId: string, handlers: RunStreamHandlers,
 
   function open() {
     const resumeFrom = lastId.read();
-    const current = makeEventSource(resumeFrom ? `${path}/events?lastEventId=${encodeURIComponent(resumeFrom)}` : `${path}/events`);
+    const current = makeEventSource(urls.events(resumeFrom));
     source = current;
     listen(current, lastId, {
       // Live once the run is known to be running: on a reconnect (from the last id), or when the
@@ -79,7 +110,7 @@ export function connectRunStream(sessionId: string, handlers: RunStreamHandlers,
 
   /** Asks for the stored snapshot: why the stream could not be had, and whether to stream again. */
   function load() {
-    void api<RunSnapshot>('GET', path)
+    void get(urls.snapshot)
       .then((snapshot) => {
         if (closed) return;
         if (snapshot.status === 'running') return open();
@@ -89,7 +120,10 @@ export function connectRunStream(sessionId: string, handlers: RunStreamHandlers,
       .catch((error: unknown) => {
         if (closed) return;
         // A 4xx (unknown run, logged out) will not get better by asking again.
-        if (error instanceof ApiError && error.status >= 400 && error.status < 500) setState('ended');
+        if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+          setRefusal(error.status);
+          setState('ended');
+        }
         else retryLater();
       });
   }
@@ -97,6 +131,7 @@ export function connectRunStream(sessionId: string, handlers: RunStreamHandlers,
   open();
   return {
     state,
+    refusal,
     ended: () => setState('ended'),
     close() {
       closed = true;
