@@ -7,7 +7,17 @@ import type { Db } from './db/types.js';
 import { StorageError, storageFaultOf } from './db/write.js';
 import type { CredentialCipher } from './domain/credential-cipher.js';
 import type { Gateway } from './gateway/gateway.js';
-import { createAdminAuth, requireAdmin } from './http/admin-auth.js';
+import { createAdminAuth } from './http/admin-auth.js';
+import { createAccess } from './http/access.js';
+import { apiRoutes } from './http/api-routes.js';
+import type { Principal } from './http/principal.js';
+import { createWatchLinkSigner, type WatchLinkSigner } from './domain/watch-link.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { watchLinkRoutes } from './routes/watch-links.js';
+import { watchCors } from './http/watch-cors.js';
+import { runRow } from './stores/runs.js';
+import { createTokenService } from './services/tokens.js';
+import { createRevocations } from './stream/revocations.js';
 import { createLoginThrottle } from './http/login-throttle.js';
 import { AppError } from './domain/app-error.js';
 import { compressJson } from './http/compress-json.js';
@@ -19,6 +29,8 @@ import { authRoutes } from './routes/auth.js';
 import { autoPurchaseRoutes } from './routes/auto-purchase.js';
 import { runEventsRoutes } from './routes/run-events.js';
 import { statsRoutes } from './routes/stats.js';
+import { auditRoutes } from './routes/audit.js';
+import { createAuditService } from './services/audit.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { Metrics } from './domain/metrics.js';
 import { openApiRoutes } from './routes/openapi.js';
@@ -69,6 +81,13 @@ export const maxBodyBytes = 64 * 1024;
 export function createApp(deps: AppDeps): Hono {
   const { db, gateway, clock, config, logger, cipher } = deps;
   const auth = createAdminAuth({ db, clock, adminToken: deps.adminToken });
+  // Revoking a token closes its open streams in this process at once.
+  const revocations = createRevocations();
+  const tokens = createTokenService({ db, clock, onRevoke: revocations.revoke });
+  // Watch links are signed under a key derived from the admin token: a new ADMIN_TOKEN voids them all.
+  let signer: Promise<WatchLinkSigner> | undefined;
+  const watchLinks = () => (signer ??= createWatchLinkSigner(new TextEncoder().encode(deps.adminToken)));
+  const access = createAccess({ adminAuth: auth, tokens, watchLinks, clock, routes: apiRoutes });
   const throttle = createLoginThrottle({ now: () => clock.now() });
   const { hub, engine } = deps;
   const accounts = createAccountService({ db, gateway, cipher, clock, gatewayTimeoutMs: config.gatewayTimeoutMs, runs: engine });
@@ -92,10 +111,10 @@ export function createApp(deps: AppDeps): Hono {
   // Only where a body is read: on a GET the check would build a whole Request per call (and keep
   // it for a stream's whole life).
   app.use('/api/*', (c, next) => (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH' ? limitBody(c, next) : next()));
-  app.use('/api/*', async (c, next) => {
-    if (c.req.path === '/api/auth/login' || c.req.path === '/api/auth/logout') return next();
-    return requireAdmin(auth)(c, next);
-  });
+  // Another site's page may follow a run with a watch link (WATCH_ORIGINS), preflight included: before the access check.
+  app.use('/api/auto-purchase/progress/*', watchCors(config.watchOrigins));
+  // Every route's scope comes from the route table (src/http/api-routes.ts).
+  app.use('/api/*', access.check);
 
   healthRoutes(app, health);
   authRoutes(app, { auth, throttle, clientAddress: deps.clientAddress ?? (() => 'unknown') });
@@ -105,11 +124,20 @@ export function createApp(deps: AppDeps): Hono {
   const snapshots = createSnapshotCache(hub.feed);
   autoPurchaseRoutes(app, engine, createRunService({ db, snapshots }));
   statsRoutes(app, stats);
+  auditRoutes(app, createAuditService({ db }));
+  tokenRoutes(app, tokens);
+  watchLinkRoutes(app, { signer: watchLinks, clock, runExists: (sessionId) => runRow(db, sessionId) !== undefined });
   openApiRoutes(app);
   const quota = createStreamQuota(config.maxStreamsPerClient);
-  runEventsRoutes(app, { hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser, metrics: deps.metrics });
+  const credentialLife = (principal: Principal) => {
+    // An API token's streams end when it is revoked or expires; a watch link's when it expires.
+    if (principal.kind === 'api-token') return { until: revocations.signal(principal.tokenId), stillValid: () => tokens.live(principal.tokenId) };
+    if (principal.kind === 'watch-link') return { stillValid: () => clock.now() < principal.expiresAt };
+    return {};
+  };
+  runEventsRoutes(app, { hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser, metrics: deps.metrics, credentialLife });
   // Outside /api (its own check: METRICS_TOKEN or the admin's credentials), before the client's catch-all.
-  if (deps.metrics) metricsRoutes(app, { auth, metricsToken: config.metricsToken, metrics: deps.metrics });
+  if (deps.metrics) metricsRoutes(app, { access, metricsToken: config.metricsToken, metrics: deps.metrics });
 
   if (deps.clientAssets) {
     const assets = deps.clientAssets;

@@ -26,6 +26,7 @@ export const configVariables = [
   'METRICS_TOKEN',
   'MAX_CONNECTIONS',
   'MAX_STREAMS_PER_CLIENT',
+  'WATCH_ORIGINS',
   'LOG_LEVEL',
 ] as const;
 
@@ -66,6 +67,8 @@ export interface Config {
   readonly maxConnections: number;
   /** Open progress streams one credential may hold; more answer 429. */
   readonly maxStreamsPerClient: number;
+  /** Origins (`https://shop.example`) whose pages may follow a run by watch link (CORS); none by default. */
+  readonly watchOrigins: readonly string[];
   readonly logLevel: LogLevel;
 }
 
@@ -133,6 +136,30 @@ function httpUrlSetting(name: ConfigVariable) {
   return v.pipe(v.string(), v.check(isHttpUrl, `${name} must be an http(s) URL`));
 }
 
+/**
+ * `https://shop.example` or `http://localhost:8080`: a scheme, a host, an optional port, no path
+ * (a trailing slash is forgiven). Given back as a browser sends it in `Origin` (lower case, no
+ * default port, punycode).
+ */
+function parseOrigin(text: string): string | undefined {
+  if (!/^https?:\/\/[^/?#@\s]+\/?$/i.test(text)) return undefined;
+  try {
+    return new URL(text).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A comma-separated list of origins, spaces around the commas and empty items allowed. */
+function parseOriginList(text: string): readonly string[] | undefined {
+  const origins = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map(parseOrigin);
+  return origins.every((origin) => origin !== undefined) ? [...new Set(origins as string[])] : undefined;
+}
+
 /** A shared secret: long enough not to be guessed, no spaces (it travels in headers). */
 function secretSetting(name: ConfigVariable) {
   return v.pipe(v.string(), v.regex(/^\S{16,}$/, `${name} must be at least 16 characters with no spaces`));
@@ -177,6 +204,13 @@ const EnvironmentSchema = v.object({
   METRICS_TOKEN: v.optional(secretSetting('METRICS_TOKEN')),
   MAX_CONNECTIONS: v.optional(integerSetting('MAX_CONNECTIONS', 1, 1_000_000), '10000'),
   MAX_STREAMS_PER_CLIENT: v.optional(integerSetting('MAX_STREAMS_PER_CLIENT', 1, 100_000), '100'),
+  WATCH_ORIGINS: v.optional(
+    v.pipe(
+      v.string(),
+      parsedWith(parseOriginList, 'WATCH_ORIGINS must be a comma-separated list of origins such as https://shop.example (a scheme, a host, an optional port; no path)'),
+    ),
+    '',
+  ),
   LOG_LEVEL: v.optional(choiceSetting('LOG_LEVEL', logLevels), 'info'),
 });
 
@@ -205,6 +239,7 @@ function toConfig(env: ParsedEnvironment): Config {
     metricsToken: env.METRICS_TOKEN,
     maxConnections: env.MAX_CONNECTIONS,
     maxStreamsPerClient: env.MAX_STREAMS_PER_CLIENT,
+    watchOrigins: env.WATCH_ORIGINS,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -63,6 +63,7 @@ describe('parseConfig', () => {
       metricsToken: undefined,
       maxConnections: 10_000,
       maxStreamsPerClient: 100,
+      watchOrigins: [],
       logLevel: 'info',
     } satisfies Config);
   });
@@ -156,6 +157,13 @@ describe('parseConfig', () => {
     ['CREDENTIAL_KEY', { CREDENTIAL_KEY: 'short' }],
     ['ADMIN_TOKEN', { ADMIN_TOKEN: 'abc' }],
     ['ADMIN_TOKEN', { ADMIN_TOKEN: 'has a space in the middle' }],
+    ['WATCH_ORIGINS', { WATCH_ORIGINS: 'shop.example' }],
+    ['WATCH_ORIGINS', { WATCH_ORIGINS: 'https://shop.example/page' }],
+    ['WATCH_ORIGINS', { WATCH_ORIGINS: 'https://shop.example, ftp://files.example' }],
+    ['WATCH_ORIGINS', { WATCH_ORIGINS: '*' }],
+    ['WATCH_ORIGINS', { WATCH_ORIGINS: 'null' }],
+    ['WATCH_ORIGINS', { WATCH_ORIGINS: 'https://shop.example?x=1' }],
+    ['WATCH_ORIGINS', { WATCH_ORIGINS: 'https://user@shop.example' }],
   ])('rejects a bad %s in %j with a one-line message', (name, env) => {
     const message = messageOf(env);
     expect(message.startsWith(`${name} `)).toBe(true);
@@ -231,6 +239,21 @@ describe('parseConfig', () => {
   it('lists every variable once, in order', () => {
     expect(configVariables[0]).toBe('PORT');
     expect(configVariables.at(-1)).toBe('LOG_LEVEL');
-    expect(new Set(configVariables).size).toBe(22);
+    expect(new Set(configVariables).size).toBe(23);
+  });
+
+  it('reads WATCH_ORIGINS as the origins a browser sends: trimmed, lower case, no default port, no trailing slash, once each', () => {
+    expect(configOf({ WATCH_ORIGINS: 'https://shop.example' }).watchOrigins).toEqual(['https://shop.example']);
+    expect(configOf({ WATCH_ORIGINS: ' https://Shop.Example/ , http://localhost:8080,https://shop.example:443,' }).watchOrigins).toEqual([
+      'https://shop.example',
+      'http://localhost:8080',
+    ]);
+    expect(configOf({ WATCH_ORIGINS: 'http://[::1]:5173' }).watchOrigins).toEqual(['http://[::1]:5173']);
+  });
+
+  it('names WATCH_ORIGINS and echoes the bad list', () => {
+    expect(messageOf({ WATCH_ORIGINS: 'https://shop.example/watch' })).toBe(
+      'WATCH_ORIGINS must be a comma-separated list of origins such as https://shop.example (a scheme, a host, an optional port; no path) (got "https://shop.example/watch")',
+    );
   });
 });

@@ -24,6 +24,8 @@ const goodBodies: Record<string, unknown> = {
   'POST /api/transactions': { invoiceId: 'INV-1', gamepass: { id: 1, name: 'A pass', price: 5, sellerId: 2 } },
   'POST /api/transactions/:id/resolve': { outcome: 'completed', note: 'Paid by hand' },
   'POST /api/auto-purchase': { stockAccountId: 'no-such-account' },
+  'POST /api/auto-purchase/progress/:sessionId/watch-links': { expiresIn: '1h' },
+  'POST /api/tokens': { name: 'ci reader', scope: 'read', expiresAt: '2099-01-01T00:00:00Z' },
 };
 
 /** Values of every JSON type, and the edge cases a string or a number schema has. */

@@ -14,7 +14,10 @@ async function unknownOrder(t: TestApp, invoiceId = 'INV-1') {
   return row.id as number;
 }
 
-const auditRows = (t: TestApp) => t.sqlite.prepare('select at, actor, action, target, outcome, note from audit_log order by id').all();
+/** The resolve entries of the audit log (which also records the orders, accounts and runs the set-up makes). */
+const auditRows = (t: TestApp) =>
+  t.sqlite.prepare("select at, actor, action, target, outcome, note from audit_log where action = 'transaction.resolve' order by id").all();
+const wholeAuditLog = (t: TestApp) => t.sqlite.prepare('select * from audit_log order by id').all();
 const attemptsOf = (t: TestApp, transactionId: number) =>
   t.sqlite.prepare('select outcome, error, price from purchase_attempts where transaction_id = ? order by id').all(transactionId) as {
     outcome: string;
@@ -62,7 +65,7 @@ describe('POST /api/transactions/:id/resolve', () => {
     ]);
   });
 
-  it('failed: the order fails "Resolved by hand: <note>", the attempt fails, the price goes back exactly once; again → 409, nothing changes', async () => {
+  it('failed: the order fails "Resolved by hand: <note>", the attempt fails, the price goes back exactly once; again → 409, nothing changes but the refusals\' entries', async () => {
     const id = await unknownOrder(t);
     expect(dbAccount(t, 'alice').robux).toBe(900);
     const res = await resolve(id, { outcome: 'failed', note: '  Not in the history after 2 days  ' });
@@ -84,8 +87,13 @@ describe('POST /api/transactions/:id/resolve', () => {
       expect(again.status).toBe(409);
       expect(again.json.error.code).toBe('not_unknown');
     }
-    expect({ ...dataSnapshot(t), audit: auditRows(t) }).toEqual(before);
+    // Each refusal is audited (outcome `conflict`, never the note it was sent with); nothing else changed.
+    const refusal = { at: expect.any(Number), actor: 'admin token', action: 'transaction.resolve', target: `transaction:${id}`, outcome: 'conflict', note: 'not_unknown' };
+    expect({ ...dataSnapshot(t), audit: auditRows(t) }).toEqual({ ...before, audit: [...before.audit, refusal, refusal] });
     expect(dbAccount(t, 'alice').robux).toBe(1000);
+    // The order still shows the resolution that happened, not a refusal.
+    const listed = await t.api('GET', '/api/transactions?status=failed');
+    expect(listed.json.transactions[0].resolution).toMatchObject({ outcome: 'failed', note: 'Not in the history after 2 days' });
   });
 
   it('failed after the buying account was deleted: the order fails and no other account is credited', async () => {
@@ -102,7 +110,7 @@ describe('POST /api/transactions/:id/resolve', () => {
     expect(dbAccount(t, 'alice').robux).toBe(1000);
   });
 
-  it.each(['pending', 'completed', 'failed', 'processing'])('a %s order answers 409 not_unknown and writes nothing, not even an audit row', async (status) => {
+  it.each(['pending', 'completed', 'failed', 'processing'])('a %s order answers 409 not_unknown and changes nothing; the refusal alone is audited', async (status) => {
     await addOrder(t, 'INV-9', gamepass(100));
     t.sqlite.prepare('update transactions set status = ? where invoice_id = ?').run(status, 'INV-9');
     const id = dbTransaction(t, 'INV-9').id;
@@ -111,7 +119,9 @@ describe('POST /api/transactions/:id/resolve', () => {
     expect(res.status).toBe(409);
     expect(res.json.error).toEqual({ code: 'not_unknown', message: `Only an unknown transaction can be resolved; this one is ${status}` });
     expect(dataSnapshot(t)).toEqual(before);
-    expect(auditRows(t)).toEqual([]);
+    expect(auditRows(t)).toEqual([
+      { at: expect.any(Number), actor: 'admin token', action: 'transaction.resolve', target: `transaction:${id}`, outcome: 'conflict', note: 'not_unknown' },
+    ]);
   });
 
   it.each([
@@ -127,12 +137,12 @@ describe('POST /api/transactions/:id/resolve', () => {
     ['malformed JSON', '{"outcome":', 'malformed_json', /JSON/],
   ])('%s → 400 and nothing written', async (_name, body, code, message) => {
     const id = await unknownOrder(t);
-    const before = dataSnapshot(t);
+    const before = { ...dataSnapshot(t), audit: wholeAuditLog(t) };
     const res = await resolve(id, body);
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe(code);
     expect(res.json.error.message).toMatch(message);
-    expect(dataSnapshot(t)).toEqual(before);
+    expect({ ...dataSnapshot(t), audit: wholeAuditLog(t) }).toEqual(before);
     expect(auditRows(t)).toEqual([]);
   });
 

@@ -195,9 +195,9 @@ describe('the account service and the runs it starts', () => {
 
   it('an add or an update starts a run for that account and answers its sessionId', async () => {
     const s = await serviceWith();
-    const added = await s.accounts.add('sandbox:alice:100');
+    const added = await s.accounts.add('sandbox:alice:100', 'admin token');
     expect(added).toMatchObject({ created: true, sessionId: 'run-1' });
-    const updated = await s.accounts.update(added.account.id, { status: 'inactive' });
+    const updated = await s.accounts.update(added.account.id, { status: 'inactive' }, 'admin token');
     expect(updated).toMatchObject({ account: { status: 'inactive' }, sessionId: 'run-2' });
     expect(s.triggered).toEqual([added.account.id, added.account.id]);
     s.close();
@@ -209,7 +209,7 @@ describe('the account service and the runs it starts', () => {
         throw new AppError(503, 'shutting_down', 'stopping');
       },
     });
-    await expect(s.accounts.add('sandbox:alice:100')).rejects.toMatchObject({ status: 503 });
+    await expect(s.accounts.add('sandbox:alice:100', 'admin token')).rejects.toMatchObject({ status: 503 });
     expect(s.accounts.list()).toEqual([]);
     expect(s.triggered).toEqual([]);
     s.close();
@@ -217,8 +217,8 @@ describe('the account service and the runs it starts', () => {
 
   it('an account a run is buying with is not deleted: 409 account_in_use', async () => {
     const s = await serviceWith({ isBuyingWith: () => true });
-    const { account } = await s.accounts.add('sandbox:alice:100');
-    expect(() => s.accounts.remove(account.id)).toThrow(expect.objectContaining({ status: 409, code: 'account_in_use' }));
+    const { account } = await s.accounts.add('sandbox:alice:100', 'admin token');
+    expect(() => s.accounts.remove(account.id, 'admin token')).toThrow(expect.objectContaining({ status: 409, code: 'account_in_use' }));
     expect(s.accounts.list().map((row) => row.id)).toEqual([account.id]);
     s.close();
   });

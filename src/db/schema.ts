@@ -5,6 +5,7 @@ import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex
 
 import { accountStatuses, transactionStatuses } from '../domain/api.js';
 import { runStatuses } from '../domain/run.js';
+import { tokenScopes } from '../domain/scopes.js';
 
 export { accountStatuses, transactionStatuses, type AccountStatus, type TransactionStatus } from '../domain/api.js';
 
@@ -211,6 +212,27 @@ export const sessions = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('sessions_expires').on(t.expiresAt)],
+);
+
+/**
+ * API tokens (SPEC §12): a token's SHA-256 (never the token), its name, scope and expiry. A revoked
+ * token's row is deleted: the audit log keeps that it existed.
+ */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    scope: text('scope', { enum: tokenScopes }).notNull(),
+    /** Hex SHA-256 of the whole token. */
+    tokenHash: text('token_hash').notNull().unique(),
+    /** `ap_` and the token's first characters, to tell tokens apart in lists. */
+    prefix: text('prefix').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    expiresAt: integer('expires_at'),
+  },
+  (t) => [check('api_tokens_scope', sql`${t.scope} in ('read', 'operate', 'admin')`)],
 );
 
 /**

@@ -9,7 +9,10 @@ import type { RunOutcome } from '../domain/metrics.js';
 import { errorText } from '../domain/error-text.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Logger } from '../logger.js';
+import { refusalsAudited } from '../services/audit.js';
+import { transactionTarget } from '../services/resolve.js';
 import { accountById } from '../stores/accounts.js';
+import { appendAudit } from '../stores/audit.js';
 import * as purchases from '../stores/purchases.js';
 import { appendEvents, storedEventsAfter } from '../stores/run-events.js';
 import { insertRun, runOverview, runRow } from '../stores/runs.js';
@@ -69,16 +72,26 @@ export const shutdownMarginMs = 2_000;
 
 export type AutoPurchase = ReturnType<typeof createAutoPurchase>;
 
+/** A run asked for. With `actor` (a person asked), its `run.start` audit entry is written in the trigger's transaction. */
+export interface TriggerInput {
+  stockAccountId?: string;
+  /** The audit log's actor: "admin token", "browser session" or `token "<name>"`. */
+  actor?: string;
+  /** Why, when another change asked for the run: the entry's note, e.g. `after account.add account:<id>`. */
+  reason?: string;
+}
+
 export function createAutoPurchase(deps: EngineDeps) {
   const engine = createEngineState(deps);
   return {
     holder: engine.holder,
     /** Throws 503 while shutting down: call before a change that a trigger follows, so nothing is half done. */
     assertAccepting: () => assertAccepting(engine),
-    trigger: (input: { stockAccountId?: string } = {}) => trigger(engine, input),
+    trigger: (input: TriggerInput = {}) => trigger(engine, input),
     recover: () => recover(engine),
-    retry: (transactionId: number) => retry(engine, transactionId),
-    reconcile: (transactionId: number) => reconcileNow(engine, transactionId),
+    /** `actor` (the audit log's): "admin token", "browser session" or `token "<name>"`. */
+    retry: (transactionId: number, actor: string) => retry(engine, transactionId, actor),
+    reconcile: (transactionId: number, actor: string) => reconcileNow(engine, transactionId, actor),
     /** True while a purchase with this account is in flight: it may not be deleted then. */
     isBuyingWith: (accountId: string) => purchases.hasAttemptInFlight(deps.db, accountId),
     idle: () => idle(engine),
@@ -94,7 +107,7 @@ function assertAccepting(engine: EngineState): void {
  * Starts a run, or answers the active one: one SQLite transaction under the write lock, so a burst
  * of triggers, from any process, starts one run.
  */
-function trigger(engine: EngineState, input: { stockAccountId?: string }): { sessionId: string; started: boolean } {
+function trigger(engine: EngineState, input: TriggerInput): { sessionId: string; started: boolean } {
   assertAccepting(engine);
   const { db, clock } = engine.deps;
   const now = clock.now();
@@ -108,6 +121,7 @@ function trigger(engine: EngineState, input: { stockAccountId?: string }): { ses
       // The active run answers, and looks for pending orders again before it ends (an order
       // retried, an account added after it passed orders by).
       requestRerun(tx);
+      auditRunStart(tx, input, { sessionId: lease.sessionId, account, now, joined: true });
       return { sessionId: lease.sessionId, started: false, orphans: [], seq: 0 };
     }
     const orphans = endDeadRuns(engine, tx, now, appended) ?? [];
@@ -116,11 +130,27 @@ function trigger(engine: EngineState, input: { stockAccountId?: string }): { ses
     const seq = appendEvents(tx, sessionId, [{ type: 'step', data: { currentStep: steps.initializing } }], now);
     appended.push({ sessionId, seq, count: 1 });
     takeLease(tx, { sessionId, holder: engine.holder, expiresAt: now + engine.leaseMs });
+    auditRunStart(tx, input, { sessionId, account, now, joined: false });
     return { sessionId, started: true, orphans, seq };
   });
   announce(engine, appended);
   if (outcome.started) startWalk(engine, outcome.sessionId, outcome.orphans, outcome.seq);
   return { sessionId: outcome.sessionId, started: outcome.started };
+}
+
+/**
+ * The `run.start` entry of a run a person asked for (none for the engine's own runs): why, for which
+ * account, and whether the active run answered instead of a new one.
+ */
+function auditRunStart(
+  tx: Db,
+  input: TriggerInput,
+  run: { sessionId: string; account?: { id: string; username: string }; now: number; joined: boolean },
+): void {
+  if (input.actor === undefined) return;
+  const why = input.reason ?? (run.account ? `for account:${run.account.id} (${run.account.username})` : undefined);
+  const note = [why, run.joined ? 'a run was active: it looks for pending orders again' : undefined].filter(Boolean).join('; ');
+  appendAudit(tx, { at: run.now, actor: input.actor, action: 'run.start', target: `run:${run.sessionId}`, outcome: 'ok', note: note || null });
 }
 
 /** The walk of a run this process just started (its last seq `startSeq`), with the lease renewed beside it. */
@@ -186,28 +216,45 @@ function endWrittenAt(engine: EngineState, sessionId: string, seq: number): RunO
   return (JSON.parse(last.data) as { status: RunOutcome }).status;
 }
 
-/** POST /api/transactions/:id/retry: a failed order back to pending, then a run. */
-function retry(engine: EngineState, transactionId: number) {
+/** POST /api/transactions/:id/retry: a failed order back to pending (audited with it), then a run. */
+function retry(engine: EngineState, transactionId: number, actor: string) {
   assertAccepting(engine);
   const { db, clock } = engine.deps;
   const now = clock.now();
-  const moved = write(db, (tx) => {
-    const row = transactionById(tx, transactionId);
-    if (!row) throw notFound('Transaction');
-    if (row.status !== 'failed') throw new AppError(409, 'not_failed', `Only a failed transaction can be retried; this one is ${row.status}`);
-    purchases.moveTransaction(tx, transactionId, 'failed', { status: 'pending', error: null, usedAccount: null, usedAccountId: null }, now);
-    return transactionById(tx, transactionId)!;
-  });
-  return { transaction: moved, run: trigger(engine, {}) };
+  const target = transactionTarget(transactionId);
+  const moved = refusalsAudited(engine.deps, { actor, action: 'transaction.retry', target }, () =>
+    write(db, (tx) => {
+      const row = transactionById(tx, transactionId);
+      if (!row) throw notFound('Transaction');
+      if (row.status !== 'failed') throw new AppError(409, 'not_failed', `Only a failed transaction can be retried; this one is ${row.status}`);
+      purchases.moveTransaction(tx, transactionId, 'failed', { status: 'pending', error: null, usedAccount: null, usedAccountId: null }, now);
+      appendAudit(tx, { at: now, actor, action: 'transaction.retry', target, outcome: 'ok', note: row.invoiceId });
+      return transactionById(tx, transactionId)!;
+    }),
+  );
+  return { transaction: moved, run: trigger(engine, { actor, reason: `after transaction.retry ${target}` }) };
 }
 
-/** POST /api/transactions/:id/reconcile: ask the gateway about an unknown purchase now. */
-async function reconcileNow(engine: EngineState, transactionId: number) {
-  const { db } = engine.deps;
-  const row = transactionById(db, transactionId);
-  if (!row) throw notFound('Transaction');
-  if (row.status !== 'unknown') throw new AppError(409, 'not_unknown', `Only an unknown transaction can be reconciled; this one is ${row.status}`);
-  await reconcileTransaction(reconcileDeps(engine), transactionId, 'unknown');
+/** What a reconciliation by hand came to, as its audit entry's note. */
+const reconciledNotes: Record<string, string> = {
+  completed: 'the gateway says it went through: completed',
+  pending: 'not bought: back to pending',
+  unknown: 'the gateway still cannot say: unknown',
+};
+
+/** POST /api/transactions/:id/reconcile: ask the gateway about an unknown purchase now (audited with what it settles). */
+async function reconcileNow(engine: EngineState, transactionId: number, actor: string) {
+  const { db, clock } = engine.deps;
+  const target = transactionTarget(transactionId);
+  refusalsAudited(engine.deps, { actor, action: 'transaction.reconcile', target }, () => {
+    const row = transactionById(db, transactionId);
+    if (!row) throw notFound('Transaction');
+    if (row.status !== 'unknown') throw new AppError(409, 'not_unknown', `Only an unknown transaction can be reconciled; this one is ${row.status}`);
+  });
+  await reconcileTransaction(reconcileDeps(engine), transactionId, 'unknown', (tx, status) => {
+    const note = status === undefined ? 'settled elsewhere meanwhile' : reconciledNotes[status] ?? status;
+    appendAudit(tx, { at: clock.now(), actor, action: 'transaction.reconcile', target, outcome: 'ok', note });
+  });
   return transactionById(db, transactionId)!;
 }
 

@@ -33,19 +33,32 @@ export const notFoundAfterWindow = 'The gateway never received this purchase; it
 
 export const unknownError = 'The gateway could not say whether the purchase went through; it will be reconciled';
 
-/** Answers the transaction's status afterwards, or undefined when it was not in `from` any more. */
+/**
+ * Answers the transaction's status afterwards, or undefined when it was not in `from` any more.
+ * `alsoInTx` runs in the transaction that settles it, told the same (a reconciliation by hand's audit entry).
+ */
 export async function reconcileTransaction(
   deps: ReconcileDeps,
   transactionId: number,
   from: 'processing' | 'unknown',
+  alsoInTx?: (tx: Db, status: TransactionStatus | undefined) => void,
 ): Promise<TransactionStatus | undefined> {
   const { db, clock } = deps;
   const retrying = { sleep: deps.policy.sleep, giveUp: () => deps.isStopping?.() ?? false };
+  const settle = (change: (tx: Db) => TransactionStatus | undefined) =>
+    writeRetrying(
+      db,
+      (tx) => {
+        const status = change(tx);
+        alsoInTx?.(tx, status);
+        return status;
+      },
+      retrying,
+    );
   const attempt = latestAttemptFor(db, transactionId);
   if (!attempt || attempt.outcome === 'failed') {
     // The gateway was never called under a live key: the order can safely wait for a new run.
-    const moved = await writeRetrying(db, (tx) => moveTransaction(tx, transactionId, from, { status: 'pending', error: null }, clock.now()), retrying);
-    return moved ? 'pending' : undefined;
+    return settle((tx) => (moveTransaction(tx, transactionId, from, { status: 'pending', error: null }, clock.now()) ? 'pending' : undefined));
   }
   let answer: PurchaseLookup = 'completed';
   if (attempt.outcome !== 'completed') {
@@ -60,28 +73,24 @@ export async function reconcileTransaction(
   // Never seen by the gateway, and too late for any of its tries to arrive: certainly not bought.
   const neverSeen = answer === 'not_found' && now - attempt.createdAt >= attemptWindowMs(deps.policy);
   if (answer === 'not_found') answer = neverSeen ? 'failed' : 'unknown';
-  return writeRetrying(
-    db,
-    (tx) => {
-      // Another reconciler may have settled this attempt (or started a new one) while the gateway
-      // was asked: act only on the attempt asked about, while it is still the latest and unsettled.
-      const latest = latestAttemptFor(tx, transactionId);
-      if (latest?.idempotencyKey !== attempt.idempotencyKey || latest.outcome !== attempt.outcome) return undefined;
-      if (answer === 'completed') return settlePurchase(tx, attempt, from, { bought: true }, now) ? 'completed' : undefined;
-      if (answer === 'failed') {
-        const attemptError = neverSeen ? notFoundAfterWindow : 'The gateway says this purchase did not go through';
-        return settlePurchase(tx, attempt, from, { bought: false, order: { status: 'pending', error: null }, attemptError }, now) ? 'pending' : undefined;
-      }
-      const moved = moveTransaction(
-        tx,
-        transactionId,
-        from,
-        { status: 'unknown', usedAccountId: attempt.accountId, usedAccount: attempt.accountUsername, error: unknownError },
-        now,
-      );
-      if (moved) settleAttempt(tx, attempt.idempotencyKey, 'unknown', unknownError, now);
-      return moved ? 'unknown' : undefined;
-    },
-    retrying,
-  );
+  return settle((tx) => {
+    // Another reconciler may have settled this attempt (or started a new one) while the gateway
+    // was asked: act only on the attempt asked about, while it is still the latest and unsettled.
+    const latest = latestAttemptFor(tx, transactionId);
+    if (latest?.idempotencyKey !== attempt.idempotencyKey || latest.outcome !== attempt.outcome) return undefined;
+    if (answer === 'completed') return settlePurchase(tx, attempt, from, { bought: true }, now) ? 'completed' : undefined;
+    if (answer === 'failed') {
+      const attemptError = neverSeen ? notFoundAfterWindow : 'The gateway says this purchase did not go through';
+      return settlePurchase(tx, attempt, from, { bought: false, order: { status: 'pending', error: null }, attemptError }, now) ? 'pending' : undefined;
+    }
+    const moved = moveTransaction(
+      tx,
+      transactionId,
+      from,
+      { status: 'unknown', usedAccountId: attempt.accountId, usedAccount: attempt.accountUsername, error: unknownError },
+      now,
+    );
+    if (moved) settleAttempt(tx, attempt.idempotencyKey, 'unknown', unknownError, now);
+    return moved ? 'unknown' : undefined;
+  });
 }

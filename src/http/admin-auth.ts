@@ -6,6 +6,8 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
 import { StorageError, write } from '../db/write.js';
 import { deleteSession, insertSession, sessionByIdHash, sessionExpired, sessionLifetimeMs, touchSession } from '../stores/sessions.js';
+import { appendAudit } from '../stores/audit.js';
+import { recordBestEffort } from '../services/audit.js';
 import { AppError } from '../domain/app-error.js';
 import { assertOwnOrigin, changesState } from './same-origin.js';
 
@@ -21,11 +23,13 @@ const sessionIdPattern = /^[0-9a-f]{64}$/;
 
 export interface AdminAuth {
   tokenMatches(candidate: string): boolean;
-  /** Opens a session and answers the cookie value: the only place its raw id ever exists. */
+  /** Opens a session (audited `auth.login`) and answers the cookie value: the only place its raw id ever exists. */
   openSession(): Promise<string>;
+  /** Records a refused log-in (`auth.login`, outcome `denied`), best effort. */
+  loginRefused(): void;
   /** Whether the cookie names a live session of the current token; records its use. */
   sessionValid(cookie: string): Promise<boolean>;
-  /** Ends the cookie's session (log-out); a cookie naming none is fine. */
+  /** Ends the cookie's session (log-out, audited `auth.logout`); a cookie naming none is fine. */
   endSession(cookie: string): Promise<void>;
 }
 
@@ -53,9 +57,14 @@ export function createAdminAuth({ db, clock, adminToken }: AdminAuthDeps): Admin
         lastSeenAt: now,
         expiresAt: now + sessionLifetimeMs,
       };
-      write(db, (tx) => insertSession(tx, row));
+      write(db, (tx) => {
+        insertSession(tx, row);
+        appendAudit(tx, { at: now, ...sessionAudit('auth.login'), outcome: 'ok' });
+      });
       return id;
     },
+
+    loginRefused: () => recordBestEffort({ db, clock }, { ...sessionAudit('auth.login'), outcome: 'denied' }),
 
     async sessionValid(cookie) {
       if (!sessionIdPattern.test(cookie)) return false;
@@ -77,10 +86,16 @@ export function createAdminAuth({ db, clock, adminToken }: AdminAuthDeps): Admin
     async endSession(cookie) {
       if (!sessionIdPattern.test(cookie)) return;
       const idHash = await sha256Hex(cookie);
-      write(db, (tx) => deleteSession(tx, idHash));
+      write(db, (tx) => {
+        deleteSession(tx, idHash);
+        appendAudit(tx, { at: clock.now(), ...sessionAudit('auth.logout'), outcome: 'ok' });
+      });
     },
   };
 }
+
+/** Log-in and log-out in the audit log: the browser session acting on itself, never its id or the token. */
+const sessionAudit = (action: 'auth.login' | 'auth.logout') => ({ actor: 'browser session', action, target: 'session' });
 
 /**
  * Compares in time that depends only on the candidate's length (the caller knows it anyway), never

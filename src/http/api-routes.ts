@@ -1,19 +1,26 @@
 // Every HTTP route of the API in one table: method, path, who may call it, the valibot schemas its
 // handler validates with, and its answers. The OpenAPI document (src/http/openapi.ts) is built from
-// it, and test/openapi.test.ts walks the app's real routes against it. A per-route column (e.g. the
-// scope an API token needs) goes here too.
+// it, test/openapi.test.ts walks the app's real routes against it, the access check (src/http/access.ts)
+// enforces each route's scope, and test/scopes.test.ts walks every route × credential against it.
 import type * as v from 'valibot';
 import type { RunEventType } from '../domain/run.js';
+import type { TokenScope } from '../domain/scopes.js';
 import { loginBody } from '../routes/auth.js';
 import { sessionsQuery, triggerBody } from '../routes/auto-purchase.js';
+import { auditQuery } from '../routes/audit.js';
 import { statsQuery } from '../routes/stats.js';
+import { createTokenBody } from '../routes/tokens.js';
+import { watchLinkBody } from '../routes/watch-links.js';
 import { addAccountBody, updateAccountBody } from '../routes/stock-accounts.js';
 import { orderBody, resolveBody, transactionsQuery } from '../routes/transactions.js';
 
 export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Who may call a route: anyone, the admin (bearer token or session cookie), or a metrics scraper. */
-export type Access = 'public' | 'admin' | 'metrics';
+/**
+ * Who may call a route (SPEC §12): anyone; a credential whose scope is at least this one (the admin
+ * token and the browser session are `admin`); or, for `metrics`, METRICS_TOKEN or any credential.
+ */
+export type RouteScope = 'public' | 'metrics' | TokenScope;
 
 /** The media types answers come in; an error (4xx, 5xx) is always `{error:{code,message}}` JSON. */
 export type AnswerMedia = 'application/json' | 'text/event-stream' | 'text/plain' | 'none';
@@ -40,7 +47,9 @@ export interface ApiRoute {
   tag: string;
   summary: string;
   description?: string;
-  access: Access;
+  scope: RouteScope;
+  /** A watch link for the run named by `:sessionId` opens this route too (SPEC §12). */
+  watchable?: true;
   /** The schema `readJson` checks the JSON body against; `optional` when no body at all is fine. */
   body?: { schema: v.GenericSchema; optional?: true };
   query?: QuerySchema;
@@ -80,7 +89,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/healthz',
     tag: 'health',
     summary: 'Liveness and database check',
-    access: 'public',
+    scope: 'public',
     answers: { 200: json('`{ok: true}`'), 503: error('The database cannot be read or written') },
   },
   {
@@ -89,7 +98,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     tag: 'health',
     summary: 'Prometheus metrics',
     description: 'Prometheus text exposition format. Admin credentials or `Authorization: Bearer <METRICS_TOKEN>`.',
-    access: 'metrics',
+    scope: 'metrics',
     answers: { 200: { description: 'The metrics, Prometheus text format', media: 'text/plain' } },
   },
   {
@@ -98,7 +107,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     tag: 'auth',
     summary: 'Log in: set the session cookie',
     description: 'Sets the HttpOnly, SameSite=Strict session cookie when `token` is the admin token. Failed log-ins are throttled per client address.',
-    access: 'public',
+    scope: 'public',
     body: { schema: loginBody },
     answers: {
       204: empty('Logged in: the session cookie is set'),
@@ -111,7 +120,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/api/auth/logout',
     tag: 'auth',
     summary: 'Log out: end the session and clear the cookie',
-    access: 'public',
+    scope: 'public',
     answers: { 204: empty('Logged out'), 403: error('A cookie-authenticated request from another origin') },
   },
   {
@@ -119,7 +128,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/api/admin/stock-accounts',
     tag: 'stock accounts',
     summary: 'List the stock accounts',
-    access: 'admin',
+    scope: 'read',
     answers: { 200: json('`{stockAccounts: [...]}`') },
   },
   {
@@ -128,7 +137,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     tag: 'stock accounts',
     summary: 'Add a stock account',
     description: 'Verifies the cookie with the purchase gateway, stores it (encrypted) and triggers a run.',
-    access: 'admin',
+    scope: 'admin',
     body: { schema: addAccountBody },
     answers: {
       201: json('`{stockAccount, autoPurchase: {sessionId}}`'),
@@ -143,7 +152,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     tag: 'stock accounts',
     summary: 'Update a stock account',
     description: 'Updates the cookie and/or status, re-checks the balance and triggers a run.',
-    access: 'admin',
+    scope: 'admin',
     params: accountId,
     body: { schema: updateAccountBody },
     answers: {
@@ -158,7 +167,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/api/admin/stock-accounts/:id',
     tag: 'stock accounts',
     summary: 'Delete a stock account',
-    access: 'admin',
+    scope: 'admin',
     params: accountId,
     answers: {
       204: empty('Deleted'),
@@ -172,7 +181,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     tag: 'transactions',
     summary: 'Record a paid order',
     description: 'Records the order as pending. The same `invoiceId` again is a no-op answering the stored one.',
-    access: 'admin',
+    scope: 'operate',
     body: { schema: orderBody },
     answers: { 201: json('Recorded: `{transaction}`'), 200: json('Already recorded: `{transaction}`') },
   },
@@ -181,7 +190,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/api/transactions',
     tag: 'transactions',
     summary: 'List the transactions, newest first',
-    access: 'admin',
+    scope: 'read',
     query: transactionsQuery,
     answers: { 200: json('`{transactions: [...], nextCursor?}`; no `nextCursor` on the last page') },
   },
@@ -191,7 +200,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     tag: 'transactions',
     summary: 'Retry a failed transaction',
     description: 'Puts a `failed` transaction back to `pending`, then triggers a run.',
-    access: 'admin',
+    scope: 'operate',
     params: transactionId,
     answers: {
       202: json('`{transaction, autoPurchase: {sessionId}}`'),
@@ -204,7 +213,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/api/transactions/:id/reconcile',
     tag: 'transactions',
     summary: 'Ask the gateway about an unknown transaction now',
-    access: 'admin',
+    scope: 'operate',
     params: transactionId,
     answers: { 200: json('`{transaction}`'), 404: error('No such transaction'), 409: error('The transaction is not `unknown`') },
   },
@@ -214,7 +223,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     tag: 'transactions',
     summary: 'Settle an unknown transaction by hand',
     description: 'Recorded in the audit log with the caller and the note.',
-    access: 'admin',
+    scope: 'operate',
     params: transactionId,
     body: { schema: resolveBody },
     answers: { 200: json('`{transaction}`'), 404: error('No such transaction'), 409: error('The transaction is not `unknown`') },
@@ -225,7 +234,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     tag: 'runs',
     summary: 'Start a run by hand',
     description: 'An empty body (or none) starts a run with no trigger account.',
-    access: 'admin',
+    scope: 'operate',
     body: { schema: triggerBody, optional: true },
     answers: {
       202: json('`{sessionId}`'),
@@ -238,7 +247,8 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/api/auto-purchase/progress/:sessionId',
     tag: 'runs',
     summary: 'A run’s snapshot',
-    access: 'admin',
+    scope: 'read',
+    watchable: true,
     params: sessionId,
     answers: { 200: json('The snapshot: `{sessionId, status, currentStep, stockAccounts, transactions, summary, ...}`'), 404: error('No such run') },
   },
@@ -251,7 +261,8 @@ export const apiRoutes: readonly ApiRoute[] = [
       'Opens with `retry: 3000`, then a `snapshot` event (without Last-Event-ID) or the stored events after Last-Event-ID, then live events until `end`. ' +
       'Each event’s `id:` is its sequence number within the run (consecutive from 1); each `data:` is one JSON object. ' +
       'A `: ping` comment line keeps the connection open. Event types are listed in `x-event-types`.',
-    access: 'admin',
+    scope: 'read',
+    watchable: true,
     params: sessionId,
     headers: [
       {
@@ -272,11 +283,29 @@ export const apiRoutes: readonly ApiRoute[] = [
     },
   },
   {
+    method: 'POST',
+    path: '/api/auto-purchase/progress/:sessionId/watch-links',
+    tag: 'runs',
+    summary: 'Make a watch link for a run',
+    description:
+      'A signed link that opens only this run’s snapshot and event stream, passed as `?access_token=` (EventSource cannot send headers). ' +
+      '`expiresIn`: a duration such as `15m`, `24h`, `7d` (default 24 h, at most 30 days). Answers `{url, eventsUrl, expiresAt}`: ' +
+      '`url` the read-only live page, `eventsUrl` the stream for `new EventSource(eventsUrl)`. The link is not stored: it ends at its expiry, or when ADMIN_TOKEN changes.',
+    scope: 'operate',
+    body: { schema: watchLinkBody, optional: true },
+    params: sessionId,
+    answers: {
+      201: json('`{url, eventsUrl, expiresAt}`'),
+      400: error('`expiresIn` is not a duration with a unit (`invalid_field`), or is 0 or over 30 days (`invalid_expiry`)'),
+      404: error('No such run'),
+    },
+  },
+  {
     method: 'GET',
     path: '/api/auto-purchase/sessions',
     tag: 'runs',
     summary: 'Run history, newest first',
-    access: 'admin',
+    scope: 'read',
     query: sessionsQuery,
     answers: { 200: json('`{sessions: [...], nextCursor?}`; no `nextCursor` on the last page') },
   },
@@ -285,7 +314,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/api/stats',
     tag: 'stats',
     summary: 'Success rate, purchases and robux spent, per account and per day',
-    access: 'admin',
+    scope: 'read',
     query: statsQuery,
     answers: {
       200: json('The stats over the range'),
@@ -294,10 +323,55 @@ export const apiRoutes: readonly ApiRoute[] = [
   },
   {
     method: 'GET',
+    path: '/api/audit',
+    tag: 'audit',
+    summary: 'The audit log, newest first',
+    description:
+      'Every state change and log-in/out: time, actor, action, target, outcome, note. `action` and `target` match exactly, ' +
+      'or as a prefix when they end in `.` / `:` (`action=account.`, `target=transaction:`); `actor` matches exactly; ' +
+      '`from` / `to` bound the time (a date-only `to` is the whole day). Paging like the run history.',
+    scope: 'read',
+    query: auditQuery,
+    answers: {
+      200: json('`{entries: [...], nextCursor?}`; no `nextCursor` on the last page'),
+      400: error('An unknown or invalid parameter, a cursor not handed out, or `from` after `to` (`invalid_range`)'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/tokens',
+    tag: 'tokens',
+    summary: 'Make an API token',
+    description: 'Answers the token (`ap_…`) this once; only its SHA-256 is stored. Audited as `token.create`.',
+    scope: 'admin',
+    body: { schema: createTokenBody },
+    answers: { 201: json('`{token, apiToken}`: the token, shown this once, and how lists show it'), 400: error('A bad name, scope or expiry (`invalid_expiry`: not in the future)') },
+  },
+  {
+    method: 'GET',
+    path: '/api/tokens',
+    tag: 'tokens',
+    summary: 'List the API tokens, newest first',
+    description: 'Name, scope, prefix, created, last used, expiry: never a token.',
+    scope: 'admin',
+    answers: { 200: json('`{tokens: [...]}`') },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/tokens/:id',
+    tag: 'tokens',
+    summary: 'Revoke an API token',
+    description: 'At once: its next request answers 401 and its open progress streams close. Audited as `token.revoke`.',
+    scope: 'admin',
+    params: { id: 'The token’s numeric id' },
+    answers: { 204: empty('Revoked'), 404: error('No such token') },
+  },
+  {
+    method: 'GET',
     path: '/api/openapi.json',
     tag: 'meta',
     summary: 'This OpenAPI 3.1 document',
-    access: 'admin',
+    scope: 'read',
     answers: { 200: json('The OpenAPI document') },
   },
 ];

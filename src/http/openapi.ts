@@ -36,6 +36,9 @@ const bodyConversion: ConversionConfig = {
       if (jsonSchema.pattern !== undefined) throw new Error('A trimmed, non-empty string with a pattern cannot be described');
       return { ...jsonSchema, minLength: 1, pattern: '\\S' };
     }
+    // A check's own message says what it allows, e.g. "must be an ISO-8601 date or date-time on the calendar".
+    const message = 'message' in valibotAction ? valibotAction.message : undefined;
+    if (valibotAction.type === 'check' && typeof message === 'string') return { ...jsonSchema, description: message };
     return undefined;
   },
 };
@@ -96,8 +99,14 @@ function commonAnswers(route: ApiRoute): Record<number, Answer> {
   } else if (route.query || route.queryParams || route.headers) {
     common[400] = fail('An unknown or invalid parameter (`code`: `unknown_field`, `invalid_field`, `invalid_cursor`, …)');
   }
-  if (route.access !== 'public') common[401] = fail('Missing or wrong credentials');
-  if (route.access === 'admin' && route.method !== 'GET') common[403] = fail('A cookie-authenticated change from another origin');
+  if (route.scope !== 'public') {
+    common[401] = fail('Missing or wrong credentials (`unauthorized`): none, an unknown, revoked or expired token, a bad watch link');
+    common[403] = fail(
+      route.method === 'GET'
+        ? 'The credential’s scope does not allow this route (`forbidden`)'
+        : 'The credential’s scope does not allow this route (`forbidden`), or a cookie-authenticated change from another origin (`cross_origin`)',
+    );
+  }
   common[405] = fail('This path does not accept the method (see `Allow`)');
   if (route.body) {
     common[413] = fail('The body is over 64 KB');
@@ -135,9 +144,10 @@ function queryParameters(schema: NonNullable<ApiRoute['query']>): Json[] {
 }
 
 function security(route: ApiRoute): Json[] {
-  if (route.access === 'public') return [];
-  if (route.access === 'metrics') return [{ bearer: [] }, { metricsToken: [] }, { cookie: [] }];
-  return [{ bearer: [] }, { cookie: [] }];
+  if (route.scope === 'public') return [];
+  if (route.scope === 'metrics') return [{ bearer: [] }, { metricsToken: [] }, { cookie: [] }];
+  const scoped = [{ bearer: [] }, { cookie: [] }];
+  return route.watchable ? [...scoped, { watchLink: [] }] : scoped;
 }
 
 function operation(route: ApiRoute): Json {
@@ -149,6 +159,7 @@ function operation(route: ApiRoute): Json {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     security: security(route),
+    'x-scope': route.scope,
     ...(params.length ? { parameters: params } : {}),
     ...(route.body
       ? {
@@ -193,7 +204,12 @@ export function buildOpenApiDocument(info: OpenApiInfo = { version: '0.1.0' }): 
     components: {
       schemas: { Error: converted(errorBody, bodyConversion) },
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'The admin token (ADMIN_TOKEN)' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The admin token (ADMIN_TOKEN), or an API token (`ap_…`) whose scope is at least the route’s `x-scope`',
+        },
+        watchLink: { type: 'apiKey', in: 'query', name: 'access_token', description: 'A watch link’s capability: this one run’s progress and events only' },
         cookie: { type: 'apiKey', in: 'cookie', name: sessionCookieName, description: 'The browser session that POST /api/auth/login sets' },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, for GET /metrics only' },
       },

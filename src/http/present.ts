@@ -1,7 +1,7 @@
 // Rows → the JSON the API answers (SPEC §2), typed by src/domain/api.ts. The credential column
 // never leaves through here.
 import { isoTime } from '../clock.js';
-import type { Resolution, StockAccount, Transaction } from '../domain/api.js';
+import type { AuditEntry, Resolution, StockAccount, Transaction } from '../domain/api.js';
 import type { AccountRow } from '../stores/accounts.js';
 import type { AuditRow } from '../stores/audit.js';
 import type { TransactionRow } from '../stores/transactions.js';
@@ -40,6 +40,11 @@ export function presentTransaction(row: TransactionRow, resolution?: AuditRow): 
     completedAt: isoTime(row.completedAt),
     ...(resolution ? { resolution: presentResolution(resolution) } : {}),
   };
+}
+
+/** One entry of GET /api/audit. */
+export function presentAuditEntry(row: AuditRow): AuditEntry {
+  return { id: row.id, at: isoTime(row.at), actor: row.actor, action: row.action, target: row.target, outcome: row.outcome, note: row.note };
 }
 
 function presentResolution(row: AuditRow): Resolution {

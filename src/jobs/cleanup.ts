@@ -1,5 +1,5 @@
 // Housekeeping (SPEC §7), replacing the seed's one-hour TTL: stream events older than
-// PROGRESS_RETENTION and runs older than HISTORY_RETENTION are deleted. A finished run's snapshot
+// PROGRESS_RETENTION, and runs and audit entries older than HISTORY_RETENTION, are deleted. A finished run's snapshot
 // lives in its own rows, so it outlives its events; a running run's events are never deleted;
 // transactions, the shop's records, never are.
 //
@@ -12,6 +12,7 @@ import { runEvents, runs } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 import { writeRetrying, type RetryPolicy } from '../db/write.js';
 import type { Logger } from '../logger.js';
+import { deleteOldAudit } from '../stores/audit.js';
 import { deleteExpiredSessions } from '../stores/sessions.js';
 import { deleteSettledDeliveries } from '../stores/webhook-outbox.js';
 import { errorText } from '../domain/error-text.js';
@@ -67,13 +68,16 @@ export async function runCleanup(db: Db, now: number, policy: RetentionPolicy, o
   // Browser sessions past their idle or absolute expiry (SPEC §11): a handful of rows.
   if (!batches.stopped()) await batches.commit((tx) => deleteExpiredSessions(tx, now));
   // Webhook deliveries made or given up, kept as long as the history (pending ones always stay).
-  await deleteOldDeliveries(batches, now - policy.historyRetentionMs);
+  await deleteInBatches(batches, (tx, size) => deleteSettledDeliveries(tx, now - policy.historyRetentionMs, size));
+  // The audit log, kept as long as the history (SPEC §12).
+  await deleteInBatches(batches, (tx, size) => deleteOldAudit(tx, now - policy.historyRetentionMs, size));
   return { events: events + old.events, runs: old.runs };
 }
 
-async function deleteOldDeliveries(batches: Batches, cutoff: number): Promise<void> {
+/** Deletes a batch at a time with `deleteBatch` (answering how many it deleted) until one comes short. */
+async function deleteInBatches(batches: Batches, deleteBatch: (tx: Db, size: number) => number): Promise<void> {
   while (!batches.stopped()) {
-    const deleted = await batches.commit((tx) => deleteSettledDeliveries(tx, cutoff, batches.size));
+    const deleted = await batches.commit((tx) => deleteBatch(tx, batches.size));
     if (deleted < batches.size) return;
   }
 }

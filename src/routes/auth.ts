@@ -27,6 +27,7 @@ export function authRoutes(app: Hono, { auth, throttle, clientAddress }: AuthRou
       const { token } = await readJson(c, loginBody);
       if (!auth.tokenMatches(token)) {
         throttle.failed(address);
+        auth.loginRefused();
         throw new AppError(401, 'invalid_token', 'Invalid token');
       }
       throttle.succeeded(address);

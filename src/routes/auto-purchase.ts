@@ -9,6 +9,7 @@ import { checked, readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 import { endOfDayIfDateOnly, isoDateParam } from '../http/dates.js';
 import { compressAboveBytes } from '../http/compress-json.js';
+import { actorOf } from '../http/principal.js';
 import type { RunService } from '../services/runs.js';
 import type { EncodedSnapshot } from '../stream/snapshot-cache.js';
 
@@ -30,7 +31,8 @@ export function autoPurchaseRoutes(app: Hono, engine: Pick<AutoPurchase, 'trigge
     POST: async (c) => {
       // An empty body starts a run with no trigger account.
       const body = c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : await readJson(c, triggerBody);
-      const { sessionId } = engine.trigger({ stockAccountId: body.stockAccountId });
+      // Audited as `run.start` in the trigger's transaction, even when it joins the active run.
+      const { sessionId } = engine.trigger({ stockAccountId: body.stockAccountId, actor: actorOf(c) });
       return c.json({ sessionId }, 202);
     },
   });

@@ -2,10 +2,12 @@
 import type { Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { badRequest } from '../domain/app-error.js';
+import { accessTokenParam } from '../http/access.js';
 import { sessionCookieName } from '../http/admin-auth.js';
+import { principalOf, type Principal } from '../http/principal.js';
 import { resource } from '../http/resource.js';
 import { sseHeaders } from '../stream/frames.js';
-import { openRunEvents, type RunEventsDeps } from '../stream/open-run-events.js';
+import { openRunEvents, type RunEventsDeps, type RunEventsRequest } from '../stream/open-run-events.js';
 import { createSnapshotCache } from '../stream/snapshot-cache.js';
 
 export interface RunEventsRouteDeps extends Omit<RunEventsDeps, 'snapshots'> {
@@ -13,6 +15,8 @@ export interface RunEventsRouteDeps extends Omit<RunEventsDeps, 'snapshots'> {
   snapshots?: RunEventsDeps['snapshots'];
   /** A closer of the request's connection, resolving once it is closed; supplied by the runtime's entry. */
   connectionCloser?: (c: Context) => (() => void) | (() => Promise<void>) | undefined;
+  /** How long the request's credential keeps a stream open (an API token until revoked or expired, a watch link until it expires). */
+  credentialLife?: (principal: Principal) => Pick<RunEventsRequest, 'until' | 'stillValid'>;
 }
 
 export function runEventsRoutes(app: Hono, deps: RunEventsRouteDeps): void {
@@ -27,6 +31,7 @@ export function runEventsRoutes(app: Hono, deps: RunEventsRouteDeps): void {
         credential: credentialOf(c),
         head: c.req.method === 'HEAD',
         abortConnection: deps.connectionCloser?.(c),
+        ...deps.credentialLife?.(principalOf(c)),
       });
       if (answer.status === 204) return c.body(null, 204);
       return new Response(answer.body, { status: 200, headers: sseHeaders });
@@ -34,10 +39,13 @@ export function runEventsRoutes(app: Hono, deps: RunEventsRouteDeps): void {
   });
 }
 
-/** What the admin middleware authenticated this request with: the bearer token wins over the cookie. */
+/** What the access check authenticated this request with: the bearer token, else a watch link, else the cookie. */
 function credentialOf(c: Context): string {
   const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-  return bearer !== undefined ? `bearer:${bearer}` : `cookie:${getCookie(c, sessionCookieName) ?? ''}`;
+  if (bearer !== undefined) return `bearer:${bearer}`;
+  const link = c.req.query(accessTokenParam);
+  if (link !== undefined) return `link:${link}`;
+  return `cookie:${getCookie(c, sessionCookieName) ?? ''}`;
 }
 
 function parseEventId(text: string | undefined): number | undefined {

@@ -1,9 +1,10 @@
 // /api/transactions: paid orders in, the list out.
-import type { Context, Hono } from 'hono';
+import type { Hono } from 'hono';
 import * as v from 'valibot';
 import { transactionStatuses } from '../domain/api.js';
 import { limitSchema, pageBody } from '../http/paging.js';
 import { presentTransaction } from '../http/present.js';
+import { actorOf } from '../http/principal.js';
 import { checked, jsonObject, readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 import type { AutoPurchase } from '../engine/auto-purchase.js';
@@ -63,7 +64,7 @@ export const transactionsQuery = v.strictObject({
 export function transactionRoutes(app: Hono, orders: OrderService, engine: AutoPurchase): void {
   resource(app, '/api/transactions', {
     POST: async (c) => {
-      const { transaction, created } = orders.record(await readJson(c, orderBody));
+      const { transaction, created } = orders.record(await readJson(c, orderBody), actorOf(c));
       return c.json({ transaction: presentTransaction(transaction) }, created ? 201 : 200);
     },
     GET: (c) => {
@@ -74,12 +75,12 @@ export function transactionRoutes(app: Hono, orders: OrderService, engine: AutoP
   });
   resource(app, '/api/transactions/:id/retry', {
     POST: (c) => {
-      const { transaction, run } = engine.retry(transactionId(c.req.param('id')));
+      const { transaction, run } = engine.retry(transactionId(c.req.param('id')), actorOf(c));
       return c.json({ transaction: presentTransaction(transaction), autoPurchase: { sessionId: run.sessionId } }, 202);
     },
   });
   resource(app, '/api/transactions/:id/reconcile', {
-    POST: async (c) => c.json({ transaction: presentTransaction(await engine.reconcile(transactionId(c.req.param('id')))) }),
+    POST: async (c) => c.json({ transaction: presentTransaction(await engine.reconcile(transactionId(c.req.param('id')), actorOf(c))) }),
   });
   resource(app, '/api/transactions/:id/resolve', {
     POST: async (c) => {
@@ -89,14 +90,6 @@ export function transactionRoutes(app: Hono, orders: OrderService, engine: AutoP
       return c.json({ transaction: presentTransaction(transaction, audit) });
     },
   });
-}
-
-/**
- * Who the audit log names: the request passed the admin check (src/http/admin-auth.ts), so a
- * bearer header was the admin token, else the browser session's cookie. Never the credential.
- */
-function actorOf(c: Context): string {
-  return /^Bearer\s+\S/i.test(c.req.header('authorization') ?? '') ? 'admin token' : 'browser session';
 }
 
 function transactionId(param: string | undefined): number {

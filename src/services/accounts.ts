@@ -1,5 +1,6 @@
 // Stock accounts: every credential is verified with the gateway before it is stored, encrypted;
 // every add or update starts a run (SPEC §1), and no account is deleted while a run buys with it.
+// Each change is audited in its own transaction (SPEC §12), a refusal in a write of its own.
 import { AppError, notFound } from '../domain/app-error.js';
 import type { Clock } from '../clock.js';
 import type { AccountStatus } from '../domain/api.js';
@@ -8,13 +9,16 @@ import type { CredentialCipher } from '../domain/credential-cipher.js';
 import { GatewayTransientError, type Gateway, type VerifyResult } from '../gateway/gateway.js';
 import { write } from '../db/write.js';
 import * as store from '../stores/accounts.js';
+import { appendAudit } from '../stores/audit.js';
 import { errorText } from '../domain/error-text.js';
+import { refusalsAudited } from './audit.js';
 
 /** What the service needs of the engine (src/engine/auto-purchase.ts). */
 export interface AccountRuns {
   /** Throws 503 while shutting down: checked before a change, so no change is left without its run. */
   assertAccepting(): void;
-  trigger(input: { stockAccountId?: string }): { sessionId: string };
+  /** With `actor`, the run's `run.start` entry is written in the trigger's transaction, `reason` its note. */
+  trigger(input: { stockAccountId?: string; actor?: string; reason?: string }): { sessionId: string };
   isBuyingWith(accountId: string): boolean;
 }
 
@@ -34,37 +38,52 @@ export interface AccountUpdate {
 
 export type AccountService = ReturnType<typeof createAccountService>;
 
+/** The audit log's name for a stock account; `account:new` for an add refused before it had one. */
+export const accountTarget = (id: string) => `account:${id}`;
+
 export function createAccountService(deps: AccountServiceDeps) {
   const { db, runs } = deps;
-  /** The run the change starts, or the active run that will see it. */
-  const runFor = (account: store.AccountRow) => runs.trigger({ stockAccountId: account.id }).sessionId;
+  /** The run the change starts (audited as `run.start` after the change), or the active run that will see it. */
+  const runFor = (account: store.AccountRow, actor: string, action: string) =>
+    runs.trigger({ stockAccountId: account.id, actor, reason: `after ${action} ${accountTarget(account.id)}` }).sessionId;
 
   return {
     list: () => store.listAccounts(db),
 
     /** Adds the account behind a credential, or updates it when it is stored already. */
-    async add(credential: string): Promise<{ account: store.AccountRow; created: boolean; sessionId: string }> {
+    async add(credential: string, actor: string): Promise<{ account: store.AccountRow; created: boolean; sessionId: string }> {
       runs.assertAccepting();
-      const { account, created } = await storeVerified(deps, credential);
-      return { account, created, sessionId: runFor(account) };
+      const subject = { actor, action: 'account.add', target: accountTarget('new') };
+      const { account, created } = await refusalsAudited(deps, subject, () => storeVerified(deps, credential, actor));
+      return { account, created, sessionId: runFor(account, actor, 'account.add') };
     },
 
-    async update(id: string, input: AccountUpdate): Promise<{ account: store.AccountRow; sessionId: string }> {
+    async update(id: string, input: AccountUpdate, actor: string): Promise<{ account: store.AccountRow; sessionId: string }> {
       runs.assertAccepting();
-      const account = await recheck(deps, id, input);
-      return { account, sessionId: runFor(account) };
+      const subject = { actor, action: 'account.update', target: accountTarget(id) };
+      const account = await refusalsAudited(deps, subject, () => recheck(deps, id, input, actor));
+      return { account, sessionId: runFor(account, actor, 'account.update') };
     },
 
-    remove(id: string): void {
-      if (runs.isBuyingWith(id)) {
-        throw new AppError(409, 'account_in_use', 'A run is buying with this stock account right now; delete it once the purchase ends');
-      }
-      if (!write(db, (tx) => store.deleteAccount(tx, id))) throw notFound('Stock account');
+    remove(id: string, actor: string): void {
+      refusalsAudited(deps, { actor, action: 'account.delete', target: accountTarget(id) }, () => {
+        if (runs.isBuyingWith(id)) {
+          throw new AppError(409, 'account_in_use', 'A run is buying with this stock account right now; delete it once the purchase ends');
+        }
+      });
+      const now = deps.clock.now();
+      const deleted = write(db, (tx) => {
+        const row = store.accountById(tx, id);
+        if (!row || !store.deleteAccount(tx, id)) return false;
+        appendAudit(tx, { at: now, actor, action: 'account.delete', target: accountTarget(id), outcome: 'ok', note: row.username });
+        return true;
+      });
+      if (!deleted) throw notFound('Stock account');
     },
   };
 }
 
-async function storeVerified(deps: AccountServiceDeps, credential: string): Promise<{ account: store.AccountRow; created: boolean }> {
+async function storeVerified(deps: AccountServiceDeps, credential: string, actor: string): Promise<{ account: store.AccountRow; created: boolean }> {
   const verified = await verifyCredential(deps, credential);
   if (!verified.ok) throw rejectedCredential(verified.message);
   const now = deps.clock.now();
@@ -85,6 +104,9 @@ async function storeVerified(deps: AccountServiceDeps, credential: string): Prom
     });
     // Purchases in flight with this account are not in the gateway's reading yet.
     store.storeGatewayBalance(tx, row.id, verified.robux, now);
+    // The username names it; never the cookie.
+    const note = row.id === id ? row.username : `${row.username} (already stored: its cookie replaced)`;
+    appendAudit(tx, { at: now, actor, action: 'account.add', target: accountTarget(row.id), outcome: 'ok', note });
     return store.accountById(tx, row.id)!;
   });
   return { account, created: account.id === id };
@@ -94,15 +116,22 @@ async function storeVerified(deps: AccountServiceDeps, credential: string): Prom
  * Re-checks the balance with the new credential or the stored one: a new one must be valid and the
  * same platform account's; a stored one the gateway now rejects marks the account invalid.
  */
-async function recheck(deps: AccountServiceDeps, id: string, input: AccountUpdate): Promise<store.AccountRow> {
+async function recheck(deps: AccountServiceDeps, id: string, input: AccountUpdate, actor: string): Promise<store.AccountRow> {
   const account = store.accountById(deps.db, id);
   if (!account) throw notFound('Stock account');
   const verified = await verifyForUpdate(deps, account, input);
   const now = deps.clock.now();
-  if (!verified) return save(deps.db, id, { status: input.status, updatedAt: now });
+  /** The `account.update` entry, written with the change; its note says what changed, never the cookie. */
+  const audited = (changes: string[]) => (tx: Db) =>
+    appendAudit(tx, { at: now, actor, action: 'account.update', target: accountTarget(id), outcome: 'ok', note: `${account.username}: ${changes.join(', ')}` });
+  const statusChange = (status: AccountStatus) => (status === account.status ? [] : [`status ${account.status} → ${status}`]);
+  if (!verified) {
+    const changes = [...statusChange(input.status!), 'the gateway did not answer: balance not re-checked'];
+    return save(deps.db, id, { status: input.status, updatedAt: now }, audited(changes));
+  }
   if (!verified.ok) {
     if (input.credential !== undefined) throw rejectedCredential(verified.message);
-    return save(deps.db, id, { status: 'invalid', lastChecked: now, updatedAt: now });
+    return save(deps.db, id, { status: 'invalid', lastChecked: now, updatedAt: now }, audited([...statusChange('invalid'), 'the gateway rejected the stored cookie']));
   }
   if (verified.userId !== account.userId) {
     throw new AppError(
@@ -120,7 +149,11 @@ async function recheck(deps: AccountServiceDeps, id: string, input: AccountUpdat
     ...(credentialEnc !== undefined ? { credentialEnc } : {}),
     updatedAt: now,
   };
-  return save(deps.db, id, changes, (tx) => store.storeGatewayBalance(tx, id, verified.robux, now));
+  const changed = [...(input.credential !== undefined ? ['new cookie'] : []), ...statusChange(status), 'balance re-checked'];
+  return save(deps.db, id, changes, (tx) => {
+    store.storeGatewayBalance(tx, id, verified.robux, now);
+    audited(changed)(tx);
+  });
 }
 
 /**

@@ -4,10 +4,10 @@ import type { TransactionStatus } from '../domain/api.js';
 import type { Db } from '../db/types.js';
 import type { Page } from '../domain/paging.js';
 import { write } from '../db/write.js';
-import type { AuditRow } from '../stores/audit.js';
+import { appendAudit, type AuditRow } from '../stores/audit.js';
 import * as store from '../stores/transactions.js';
 import { readPage, type PageRequest } from './paging.js';
-import { resolutionsOf, resolveUnknownOrder, type ResolveInput } from './resolve.js';
+import { resolutionsOf, resolveUnknownOrder, transactionTarget, type ResolveInput } from './resolve.js';
 
 export type OrderInput = store.OrderFields;
 
@@ -22,13 +22,19 @@ export type OrderService = ReturnType<typeof createOrderService>;
 export function createOrderService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
   return {
-    /** Records a pending order; the same invoice again answers the stored one and writes nothing. */
-    record(order: OrderInput): { transaction: store.TransactionRow; created: boolean } {
+    /**
+     * Records a pending order, audited as `order.add` by `actor`; the same invoice again answers the
+     * stored one and writes nothing.
+     */
+    record(order: OrderInput, actor: string): { transaction: store.TransactionRow; created: boolean } {
       const now = clock.now();
-      // One transaction: the answer is given only once the row is committed (SPEC §11).
+      // One transaction: the answer is given only once the row (and its audit entry) is committed (SPEC §11).
       return write(db, (tx) => {
         const inserted = store.insertTransactionOnce(tx, store.pendingOrderRow(order, now));
-        if (inserted) return { transaction: inserted, created: true };
+        if (inserted) {
+          appendAudit(tx, { at: now, actor, action: 'order.add', target: transactionTarget(inserted.id), outcome: 'ok', note: inserted.invoiceId });
+          return { transaction: inserted, created: true };
+        }
         return { transaction: store.transactionByInvoice(tx, order.invoiceId)!, created: false };
       });
     },

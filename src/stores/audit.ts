@@ -1,5 +1,5 @@
 // Audit-log rows (SPEC §12): who changed what, when, and how it ended. Never a secret in any column.
-import { and, eq, inArray, max } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, lte, max, or, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 
@@ -12,16 +12,64 @@ export function appendAudit(tx: Db, entry: NewAuditRow): AuditRow {
 }
 
 /**
- * The latest entry of one action for each of these targets, in one query (a page's worth of
- * targets, through the `(target, id)` index), keyed by target.
+ * The latest entry of one action (with one of `outcomes`, when given) for each of these targets, in
+ * one query (a page's worth of targets, through the `(target, id)` index), keyed by target.
  */
-export function latestAuditByTarget(db: Db, action: string, targets: readonly string[]): Map<string, AuditRow> {
+export function latestAuditByTarget(db: Db, action: string, targets: readonly string[], outcomes?: readonly string[]): Map<string, AuditRow> {
   if (targets.length === 0) return new Map();
   const latestIds = db
     .select({ id: max(auditLog.id) })
     .from(auditLog)
-    .where(and(eq(auditLog.action, action), inArray(auditLog.target, [...targets])))
+    .where(and(eq(auditLog.action, action), inArray(auditLog.target, [...targets]), outcomes ? inArray(auditLog.outcome, [...outcomes]) : undefined))
     .groupBy(auditLog.target);
   const rows = db.select().from(auditLog).where(inArray(auditLog.id, latestIds)).all();
   return new Map(rows.map((row) => [row.target, row]));
+}
+
+/**
+ * What `GET /api/audit` filters on. `action` and `target` match exactly, or as a prefix when they end
+ * in `.` (`account.`) or `:` (`transaction:`); `from` / `to` bound `at` (epoch ms, inclusive).
+ */
+export interface AuditFilter {
+  action?: string;
+  actor?: string;
+  target?: string;
+  from?: number;
+  to?: number;
+}
+
+/** Entries newest first (by `at`, then id, through the `(at, id)` index), strictly before `before`. */
+export function auditNewestFirst(db: Db, filter: AuditFilter & { before?: [number, number]; limit: number }): AuditRow[] {
+  const conditions: (SQL | undefined)[] = [
+    filter.action ? matches(auditLog.action, filter.action, '.') : undefined,
+    filter.actor ? eq(auditLog.actor, filter.actor) : undefined,
+    filter.target ? matches(auditLog.target, filter.target, ':') : undefined,
+    filter.from !== undefined ? gte(auditLog.at, filter.from) : undefined,
+    filter.to !== undefined ? lte(auditLog.at, filter.to) : undefined,
+  ];
+  if (filter.before) {
+    const [at, id] = filter.before;
+    conditions.push(or(lt(auditLog.at, at), and(eq(auditLog.at, at), lt(auditLog.id, id))));
+  }
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(...conditions))
+    .orderBy(desc(auditLog.at), desc(auditLog.id))
+    .limit(filter.limit)
+    .all();
+}
+
+/**
+ * Equal to `value`, or starting with it when it ends in `prefixMark` (no LIKE, so `_` and `%` are
+ * plain; SQLite's substr counts characters, hence the code points).
+ */
+function matches(column: typeof auditLog.action | typeof auditLog.target, value: string, prefixMark: string): SQL {
+  return value.endsWith(prefixMark) ? sql`substr(${column}, 1, ${[...value].length}) = ${value}` : eq(column, value);
+}
+
+/** Deletes up to `limit` entries older than `cutoff` (HISTORY_RETENTION); answers how many. */
+export function deleteOldAudit(tx: Db, cutoff: number, limit: number): number {
+  const batch = tx.select({ id: auditLog.id }).from(auditLog).where(lt(auditLog.at, cutoff)).orderBy(auditLog.at).limit(limit);
+  return tx.delete(auditLog).where(inArray(auditLog.id, batch)).returning({ id: auditLog.id }).all().length;
 }

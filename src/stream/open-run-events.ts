@@ -34,6 +34,9 @@ export interface RunEventsRequest {
   head: boolean;
   /** Closes the request's connection at once, resolving once it is closed (the runtime's entry). */
   abortConnection?: (() => void) | (() => Promise<void>);
+  /** Ends the stream when its credential is revoked (aborted) or no longer valid (asked at each heartbeat). */
+  until?: AbortSignal;
+  stillValid?: () => boolean;
 }
 
 export type RunEventsAnswer = { status: 204 } | { status: 200; body: ReadableStream<Uint8Array> | null };
@@ -71,6 +74,8 @@ export async function openRunEvents(deps: RunEventsDeps, request: RunEventsReque
       maxUnsentBytes: deps.maxUnsentBytes,
       logger: deps.logger,
       abortConnection: request.abortConnection,
+      until: request.until,
+      stillValid: request.stillValid,
       onClose: close,
     });
   } catch (error) {

@@ -27,6 +27,10 @@ export interface RunStreamOptions {
   /** Told, in one line, of each client the stream cuts. */
   logger?: Logger;
   onClose?: () => void;
+  /** Ends the stream (cleanly, like a run's end) when aborted: its credential was revoked. */
+  until?: AbortSignal;
+  /** Asked at each heartbeat: false ends the stream (its credential expired, or was revoked elsewhere). */
+  stillValid?: () => boolean;
 }
 
 export const defaultMaxUnsentBytes = 256 * 1024;
@@ -61,6 +65,8 @@ class RunConnection implements RunListener, TickedStream {
     controller.enqueue(retryFrame(3000));
     for (const chunk of this.options.start.snapshot ?? []) controller.enqueue(chunk);
     if (this.options.start.ended) return this.finish();
+    if (this.options.until?.aborted || this.options.stillValid?.() === false) return this.finish();
+    this.options.until?.addEventListener('abort', this.revoked, { once: true });
     this.subscription = this.options.hub.subscribe(this.options.sessionId, this);
     this.options.ticker.add(this);
     this.pump();
@@ -83,6 +89,7 @@ class RunConnection implements RunListener, TickedStream {
 
   ping() {
     if (this.closed) return;
+    if (this.options.stillValid?.() === false) return this.finish();
     if (this.room()) this.controller.enqueue(pingFrame);
     else this.stalled ??= this.options.now();
   }
@@ -139,9 +146,12 @@ class RunConnection implements RunListener, TickedStream {
     return (this.controller.desiredSize ?? 0) > 0;
   }
 
+  private readonly revoked = () => this.finish();
+
   private release() {
     if (this.closed) return;
     this.closed = true;
+    this.options.until?.removeEventListener('abort', this.revoked);
     this.subscription?.unsubscribe();
     this.options.ticker.remove(this);
     this.options.onClose?.();
