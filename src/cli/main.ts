@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-// `autopurchase serve | watch <sessionId> | run [--account ID] | backup <file> | --version` (SPEC §9, §10).
+// `autopurchase serve | watch <sessionId | watch link> | run [--account ID] | backup <file> | --version` (SPEC §9, §10).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { escapeControl } from '../domain/escape-control.js';
 import { watchRun } from './watch.js';
+import { linkTarget, looksLikeUrl, sessionTarget } from './watch-target.js';
 import { versionLine } from './version.js';
 import { errorText } from '../domain/error-text.js';
 
 const usage = `usage:
   autopurchase serve                       start the server (what npm start runs)
   autopurchase watch <sessionId> [--json]  follow a run live
+  autopurchase watch <link> [--json]       follow the run of a watch link (…/watch/<id>?access_token=…
+                                           or its eventsUrl), as copied; no admin token needed
   autopurchase run [--account ID] [--json] start a run and follow it
   autopurchase backup <file> [--force]     copy the live database (DATABASE_PATH, default
                                            ./data/autopurchase.db) to <file>, owner-only
@@ -68,6 +71,19 @@ export async function cli(argv: string[]): Promise<number> {
   // errors), so none reaches the terminal with a control character in it.
   const out = (line: string) => console.log(escapeControl(line));
   const err = (line: string) => console.error(escapeControl(line));
+  if (command === 'watch' && rest.length === 1 && looksLikeUrl(rest[0]!)) {
+    const target = linkTarget(rest[0]!);
+    if ('error' in target) {
+      err(`autopurchase: ${target.error}`);
+      return 2;
+    }
+    // A link without its access_token is a plain stream URL: it needs the admin token like a session id.
+    if (!target.accessToken && !token) {
+      err('autopurchase: the link has no access_token and there is no admin token: pass --token or set ADMIN_TOKEN');
+      return 2;
+    }
+    return watchRun({ target, token, json: values.json, out, err });
+  }
   if ((command === 'watch' && rest.length === 1) || (command === 'run' && rest.length === 0)) {
     if (!token) {
       err('autopurchase: no admin token: pass --token or set ADMIN_TOKEN');
@@ -83,7 +99,7 @@ export async function cli(argv: string[]): Promise<number> {
       sessionId = started.sessionId;
       if (!values.json) out(`Started run ${sessionId}`);
     }
-    return watchRun({ url, token, sessionId: sessionId!, json: values.json, out, err });
+    return watchRun({ target: sessionTarget(url, sessionId!), token, json: values.json, out, err });
   }
   console.error(usage);
   return 2;

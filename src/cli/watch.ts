@@ -5,11 +5,13 @@ import { controlSafeJson } from '../domain/escape-control.js';
 import { applyEvent, indexOf, type FoldIndex } from '../domain/fold.js';
 import { runEventTypes, type RunEventBody, type RunSnapshot } from '../domain/run.js';
 import { linesFor, snapshotLines } from './draw.js';
+import type { WatchTarget } from './watch-target.js';
 
 export interface WatchOptions {
-  url: string;
-  token: string;
-  sessionId: string;
+  /** The run's stream: a session id on a server, or a watch link (src/cli/watch-target.ts). */
+  target: WatchTarget;
+  /** Sent as a bearer token unless the target carries a watch link's own capability. */
+  token?: string;
   json: boolean;
   out: (line: string) => void;
   err: (line: string) => void;
@@ -18,15 +20,19 @@ export interface WatchOptions {
 }
 
 export function watchRun(options: WatchOptions): Promise<number> {
-  const streamUrl = `${options.url.replace(/\/$/, '')}/api/auto-purchase/progress/${encodeURIComponent(options.sessionId)}/events`;
+  const { target, token } = options;
+  const { sessionId } = target;
+  // A watch link is a credential: no message may show it, whatever text an error carries.
+  const err = target.accessToken ? (line: string) => options.err(line.replaceAll(target.accessToken!, '…')) : options.err;
+  const authorization: Record<string, string> = !target.accessToken && token ? { Authorization: `Bearer ${token}` } : {};
   return new Promise((resolve) => {
     let snapshot: RunSnapshot | undefined;
     let index: FoldIndex | undefined;
     let downSince: number | undefined;
     let opened = false;
     let done = false;
-    const source = new EventSource(streamUrl, {
-      fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, Authorization: `Bearer ${options.token}` } }),
+    const source = new EventSource(target.streamUrl, {
+      fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...authorization } }),
     });
     const finish = (code: number) => {
       if (done) return;
@@ -37,7 +43,7 @@ export function watchRun(options: WatchOptions): Promise<number> {
     };
     const watchdog = setInterval(() => {
       if (downSince !== undefined && Date.now() - downSince > (options.giveUpAfterMs ?? 60_000)) {
-        options.err(`autopurchase: the stream stayed down; giving up`);
+        err(`autopurchase: the stream stayed down; giving up`);
         finish(2);
       }
     }, 500);
@@ -49,12 +55,12 @@ export function watchRun(options: WatchOptions): Promise<number> {
     source.addEventListener('error', (event) => {
       const status = (event as { code?: number }).code;
       if (!opened || (status !== undefined && status >= 400)) {
-        options.err(`autopurchase: cannot follow run ${options.sessionId}: ${status ? `HTTP ${status}` : (event as { message?: string }).message ?? 'connection error'}`);
+        err(`autopurchase: cannot follow run ${sessionId} at ${target.shown}: ${status ? `HTTP ${status}${refusal(status, target)}` : (event as { message?: string }).message ?? 'connection error'}`);
         finish(2);
         return;
       }
       downSince ??= Date.now();
-      if (!options.json) options.err('… reconnecting');
+      if (!options.json) err('… reconnecting');
     });
 
     source.addEventListener('snapshot', (message) => {
@@ -79,4 +85,12 @@ export function watchRun(options: WatchOptions): Promise<number> {
       });
     }
   });
+}
+
+/** What a refusal means for a watch link: it has expired or was made under another admin token, or is for another run. */
+function refusal(status: number, target: WatchTarget): string {
+  if (!target.accessToken) return '';
+  if (status === 401) return ' (the watch link is not valid: expired, changed, or made before ADMIN_TOKEN changed)';
+  if (status === 403) return ' (the watch link does not open this run)';
+  return '';
 }
