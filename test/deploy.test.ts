@@ -1,7 +1,8 @@
 // deploy/ (SPEC §10): the systemd units, the nginx and Caddy examples and env.example are checked
 // by the tools themselves when this machine has them (else those tests are skipped, saying so), and
 // env.example against the configuration the server reads.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -10,6 +11,8 @@ import { temporaryPath } from '../src/cli/backup.js';
 import { configVariables, parseConfig } from '../src/config.js';
 import { parseDuration } from '../src/duration.js';
 import { shutdownMarginMs } from '../src/engine/auto-purchase.js';
+import { listenLocally } from './support/local-server.js';
+import { freePort } from './support/server-process.js';
 
 const deploy = resolve(import.meta.dirname, '..', 'deploy');
 const deployFile = (name: string) => join(deploy, name);
@@ -40,6 +43,48 @@ function tempDir(): string {
   return dir;
 }
 
+/** deploy/nginx.conf with its access log in `dir` (nginx opens it even under -t), and ports moved when given. */
+function nginxConfIn(dir: string, ports?: { listen: number; app: number }): string {
+  let conf = read('nginx.conf').replaceAll('/var/log/nginx/', `${dir}/`);
+  if (ports) {
+    conf = conf
+      .replace(/^\s*listen \[::\]:80;$/m, '')
+      .replace(/^(\s*)listen 80;$/m, `$1listen 127.0.0.1:${ports.listen};`)
+      .replace('server 127.0.0.1:3000;', `server 127.0.0.1:${ports.app};`);
+  }
+  const path = join(dir, 'autopurchase.conf');
+  writeFileSync(path, conf);
+  return path;
+}
+
+/** A stand-in for the app: answers every request 200 with a short body. */
+async function startStandInApp(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer((_, res) => res.end('ok'));
+  const listening = await listenLocally(server);
+  return { port: Number(new URL(listening.url).port), close: listening.close };
+}
+
+/** A watch link's query, and a Referer holding a watch page's URL, as a browser sends them. */
+const secretToken = 'wl1.eyJzIjoicnVuLTEiLCJlIjo5OTk5OTk5OTk5OTk5fQ.SECRETmacSECRETmacSECRETmacSECRETmacSECRETm';
+async function requestWithLink(base: string): Promise<void> {
+  for (const path of ['/api/auto-purchase/progress/run-1', '/api/auto-purchase/progress/run-1/events', '/watch/run-1']) {
+    const res = await fetch(`${base}${path}?access_token=${secretToken}&lastEventId=3`, {
+      headers: { referer: `${base}/watch/run-1?access_token=${secretToken}`, authorization: `Bearer ${secretToken}`, cookie: `ap_session=${secretToken}` },
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+  }
+}
+
+async function eventually(read: () => string, pattern: RegExp, timeoutMs = 5_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const text = read();
+    if (pattern.test(text) || Date.now() > until) return text;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('deploy/nginx.conf', () => {
   it.skipIf(!nginx)(named(nginx, 'nginx -t accepts it inside an http {} block', 'nginx'), () => {
     const dir = tempDir();
@@ -60,7 +105,7 @@ describe('deploy/nginx.conf', () => {
         'http {',
         `  access_log ${join(dir, 'access.log')};`,
         ...tempPaths,
-        `  include ${deployFile('nginx.conf')};`,
+        `  include ${nginxConfIn(dir)};`,
         '}',
         '',
       ].join('\n'),
@@ -91,6 +136,54 @@ describe('deploy/nginx.conf', () => {
       expect(conf).toMatch(new RegExp(`^\\s*${line.replace(/[$.*+?()[\]{}|\\]/g, '\\$&')}`, 'm'));
     }
   });
+
+  it('logs requests in a format with no query string and no Referer (a watch link’s access_token travels in both)', () => {
+    const conf = read('nginx.conf');
+    const format = /^log_format autopurchase ((?:'[^']*'\s*)+);/m.exec(conf)?.[1];
+    expect(format, 'a log_format named autopurchase').toBeDefined();
+    const variables = format!.match(/\$\w+/g) ?? [];
+    for (const forbidden of ['$request', '$request_uri', '$args', '$query_string', '$is_args', '$http_referer']) expect(variables).not.toContain(forbidden);
+    expect(variables.filter((name) => name.startsWith('$arg_'))).toEqual([]);
+    expect(format).toMatch(/\$request_method \$uri \$server_protocol/);
+    // Every access_log of the file uses it.
+    const accessLogs = [...conf.matchAll(/^\s*access_log\s+([^;]+);/gm)].map((match) => match[1]!.trim());
+    expect(accessLogs.length).toBeGreaterThan(0);
+    for (const line of accessLogs) expect(line).toMatch(/^\S+ autopurchase$/);
+  });
+
+  it.skipIf(!nginx)(named(nginx, 'a request with ?access_token= through the real nginx leaves no trace of it in the access log', 'nginx'), async () => {
+    const dir = tempDir();
+    const app = await startStandInApp();
+    const port = await freePort();
+    const main = join(dir, 'nginx.conf');
+    writeFileSync(
+      main,
+      [
+        ...(process.getuid?.() === 0 ? ['user root;'] : []),
+        `pid ${join(dir, 'nginx.pid')};`,
+        `error_log ${join(dir, 'error.log')};`,
+        'events {}',
+        'http {',
+        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(dir, kind)};`),
+        `  include ${nginxConfIn(dir, { listen: port, app: app.port })};`,
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const proc = spawn(nginx!, ['-p', dir, '-c', main, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: 'ignore' });
+    try {
+      await eventually(() => String(existsSync(join(dir, 'nginx.pid'))), /true/);
+      await requestWithLink(`http://127.0.0.1:${port}`);
+      const log = await eventually(() => (existsSync(join(dir, 'autopurchase.access.log')) ? readFileSync(join(dir, 'autopurchase.access.log'), 'utf8') : ''), /\/watch\/run-1/);
+      expect(log).toMatch(/"GET \/api\/auto-purchase\/progress\/run-1\/events HTTP\/1\.1" 200/);
+      expect(log.split('\n').filter(Boolean)).toHaveLength(3);
+      for (const trace of ['SECRET', 'access_token', 'lastEventId', 'eyJzIjoicnVuLTEi']) expect(log).not.toContain(trace);
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((resolve) => (proc.exitCode === null ? proc.once('exit', resolve) : resolve(undefined)));
+      await app.close();
+    }
+  });
 });
 
 describe('deploy/Caddyfile', () => {
@@ -109,6 +202,46 @@ describe('deploy/Caddyfile', () => {
 
   it('flushes every event at once', () => {
     expect(read('Caddyfile')).toMatch(/^\s*reverse_proxy 127\.0\.0\.1:3000 \{[^}]*^\s*flush_interval -1$/ms);
+  });
+
+  it('logs, in its access log and its own, with access_token deleted from the query and no Referer', () => {
+    const caddyfile = read('Caddyfile');
+    expect(caddyfile.match(/^\s*request>uri query \{\s*delete access_token\s*\}/gm)).toHaveLength(2);
+    expect(caddyfile.match(/^\s*request>headers>Referer delete$/gm)).toHaveLength(2);
+  });
+
+  it.skipIf(!caddy)(named(caddy, 'a request with ?access_token= through the real Caddy leaves no trace of it in the access log', 'caddy'), async () => {
+    const home = tempDir();
+    const app = await startStandInApp();
+    const port = await freePort();
+    const site = read('Caddyfile')
+      .replace(/^\{$/m, '{\n\tadmin off')
+      .replace(/^autopurchase\.example\.com \{$/m, `http://127.0.0.1:${port} {`)
+      .replace('reverse_proxy 127.0.0.1:3000 {', `reverse_proxy 127.0.0.1:${app.port} {`);
+    const config = join(home, 'Caddyfile');
+    writeFileSync(config, site);
+    let output = '';
+    const proc = spawn(caddy!, ['run', '--config', config, '--adapter', 'caddyfile'], { env: { ...process.env, HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home } });
+    proc.stdout.on('data', (chunk) => (output += chunk));
+    proc.stderr.on('data', (chunk) => (output += chunk));
+    try {
+      await eventually(() => output, /serving initial configuration|server running/);
+      await requestWithLink(`http://127.0.0.1:${port}`);
+      // With the app down, Caddy's error log quotes the request too.
+      await app.close();
+      const failed = await fetch(`http://127.0.0.1:${port}/api/auto-purchase/progress/run-1/events?access_token=${secretToken}`, { headers: { referer: `http://x/?access_token=${secretToken}` } });
+      expect(failed.status).toBe(502);
+      const log = await eventually(() => output, /"logger":"http\.log\.error[^\n]*\n[^\n]*"logger":"http\.log\.access/);
+      const access = log.split('\n').filter((line) => line.includes('"logger":"http.log.access'));
+      expect(access).toHaveLength(4);
+      expect(log).toMatch(/"logger":"http\.log\.error/);
+      expect(access.join('\n')).toMatch(/"uri":"\/api\/auto-purchase\/progress\/run-1\/events\?lastEventId=3"/);
+      for (const trace of ['SECRET', 'access_token', 'eyJzIjoicnVuLTEi']) expect(log).not.toContain(trace);
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((resolve) => (proc.exitCode === null ? proc.once('exit', resolve) : resolve(undefined)));
+      await app.close();
+    }
   });
 });
 
