@@ -196,7 +196,7 @@ async function reportFailure(testName: string, app: App): Promise<void> {
 
 // ── Pages ────────────────────────────────────────────────────────────────────────────────────────
 
-export const navLinks = ['Stock accounts', 'Transactions', 'Run history', 'Stats'] as const;
+export const navLinks = ['Stock accounts', 'Transactions', 'Run history', 'Stats', 'Settings'] as const;
 
 export function loginForm(page: Page) {
   return {
