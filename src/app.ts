@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/types.js';
-import { StorageError, storageFaultOf } from './db/write.js';
+import { StorageError, storageFaultOf, write } from './db/write.js';
 import type { CredentialCipher } from './domain/credential-cipher.js';
 import type { Gateway } from './gateway/gateway.js';
 import { createAdminAuth } from './http/admin-auth.js';
@@ -16,6 +16,8 @@ import { tokenRoutes } from './routes/tokens.js';
 import { watchLinkRoutes } from './routes/watch-links.js';
 import { watchCors } from './http/watch-cors.js';
 import { runRow } from './stores/runs.js';
+import { appendAudit } from './stores/audit.js';
+import { isoTime } from './clock.js';
 import { createTokenService } from './services/tokens.js';
 import { createRevocations } from './stream/revocations.js';
 import { createLoginThrottle } from './http/login-throttle.js';
@@ -126,7 +128,14 @@ export function createApp(deps: AppDeps): Hono {
   statsRoutes(app, stats);
   auditRoutes(app, createAuditService({ db }));
   tokenRoutes(app, tokens);
-  watchLinkRoutes(app, { signer: watchLinks, clock, runExists: (sessionId) => runRow(db, sessionId) !== undefined });
+  watchLinkRoutes(app, {
+    signer: watchLinks,
+    clock,
+    runExists: (sessionId) => runRow(db, sessionId) !== undefined,
+    // Handing out a link changes no data but grants access: who shared which run is audited.
+    audit: ({ actor, sessionId, expiresAt }) =>
+      write(db, (tx) => appendAudit(tx, { at: clock.now(), actor, action: 'watch_link.create', target: `run:${sessionId}`, outcome: 'ok', note: `expires ${isoTime(expiresAt)}` })),
+  });
   openApiRoutes(app);
   const quota = createStreamQuota(config.maxStreamsPerClient);
   const credentialLife = (principal: Principal) => {
@@ -135,7 +144,7 @@ export function createApp(deps: AppDeps): Hono {
     if (principal.kind === 'watch-link') return { stillValid: () => clock.now() < principal.expiresAt };
     return {};
   };
-  runEventsRoutes(app, { hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser, metrics: deps.metrics, credentialLife });
+  runEventsRoutes(app, { hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser, metrics: deps.metrics, credentialLife, clientAddress: deps.clientAddress });
   // Outside /api (its own check: METRICS_TOKEN or the admin's credentials), before the client's catch-all.
   if (deps.metrics) metricsRoutes(app, { access, metricsToken: config.metricsToken, metrics: deps.metrics });
 

@@ -240,3 +240,50 @@ describe('a watch link from another site’s page (WATCH_ORIGINS)', () => {
     expect(transactions.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('sharing a watch link', () => {
+  let t: TestApp;
+  afterEach(async () => {
+    await t.engine.stop(2_000);
+    t.close();
+  });
+
+  it('is audited: who handed out a link to which run, until when (never the link)', async () => {
+    t = await buildTestApp();
+    const sessionId = await finishedRun(t);
+    const link = await makeLink(t, sessionId, { expiresIn: '1h' });
+    const rows = t.sqlite.prepare("select actor, action, target, outcome, note from audit_log where action = 'watch_link.create'").all();
+    expect(rows).toEqual([{ actor: 'admin token', action: 'watch_link.create', target: `run:${sessionId}`, outcome: 'ok', note: `expires ${link.expiresAt}` }]);
+    expect(JSON.stringify(t.sqlite.prepare('select * from audit_log').all())).not.toContain(tokenOf(link.url));
+  });
+
+  it('the watch page is served with Referrer-Policy: no-referrer (its address holds the link); other pages keep same-origin', async () => {
+    t = await buildTestApp();
+    const sessionId = await finishedRun(t);
+    const link = await makeLink(t, sessionId);
+    expect((await t.app.request(new URL(link.url).pathname + new URL(link.url).search)).headers.get('referrer-policy')).toBe('no-referrer');
+    expect((await t.app.request('/accounts')).headers.get('referrer-policy')).toBe('same-origin');
+  });
+
+  it('one link shared with many viewers: its streams are counted per client address, not all against one credential', async () => {
+    t = await buildTestApp({
+      concurrent: true,
+      engine: { purchaseDelayMs: 10_000 },
+      config: { maxStreamsPerClient: 2, heartbeatMs: 60_000 },
+      clientAddress: (c) => c.req.header('x-test-address') ?? 'unknown',
+    });
+    await t.api('POST', '/api/transactions', { invoiceId: 'HOLD-0', gamepass: { id: 1, name: 'Pass', price: 10, sellerId: 2 } });
+    await t.api('POST', '/api/transactions', { invoiceId: 'HOLD-1', gamepass: { id: 2, name: 'Pass', price: 10, sellerId: 2 } });
+    const added = await t.api('POST', '/api/admin/stock-accounts', { robloxCookie: 'sandbox:holder:10000' });
+    const sessionId = added.json.autoPurchase.sessionId as string;
+    const link = await makeLink(t, sessionId);
+    const events = new URL(link.eventsUrl);
+    const openFrom = (address: string) => t.app.request(events.pathname + events.search, { headers: { 'x-test-address': address } });
+    const opened = [await openFrom('10.0.0.1'), await openFrom('10.0.0.1'), await openFrom('10.0.0.2'), await openFrom('10.0.0.3')];
+    expect(opened.map((res) => res.status)).toEqual([200, 200, 200, 200]);
+    // The same viewer's third stream is over the cap.
+    const third = await openFrom('10.0.0.1');
+    expect(third.status).toBe(429);
+    await Promise.all(opened.map((res) => res.body!.cancel()));
+  });
+});

@@ -4,7 +4,7 @@ import type { MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 
 export function securityHeaders(): MiddlewareHandler {
-  return secureHeaders({
+  const headers = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'"],
@@ -25,4 +25,10 @@ export function securityHeaders(): MiddlewareHandler {
     // HSTS is for whoever terminates TLS (a reverse proxy); this server speaks plain HTTP.
     strictTransportSecurity: false,
   });
+  return async (c, next) => {
+    await headers(c, next);
+    // The watch page's address holds a watch link's token, and it only reads (GETs, no cookie): it
+    // sends no Referer at all, not even to this server.
+    if (c.req.path.startsWith('/watch/')) c.header('Referrer-Policy', 'no-referrer');
+  };
 }

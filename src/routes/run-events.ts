@@ -17,6 +17,8 @@ export interface RunEventsRouteDeps extends Omit<RunEventsDeps, 'snapshots'> {
   connectionCloser?: (c: Context) => (() => void) | (() => Promise<void>) | undefined;
   /** How long the request's credential keeps a stream open (an API token until revoked or expired, a watch link until it expires). */
   credentialLife?: (principal: Principal) => Pick<RunEventsRequest, 'until' | 'stillValid'>;
+  /** The client's address: a watch link, shared with many viewers, is counted per address. */
+  clientAddress?: (c: Context) => string;
 }
 
 export function runEventsRoutes(app: Hono, deps: RunEventsRouteDeps): void {
@@ -28,7 +30,7 @@ export function runEventsRoutes(app: Hono, deps: RunEventsRouteDeps): void {
       const answer = await openRunEvents(opening, {
         sessionId: c.req.param('sessionId')!,
         lastEventId,
-        credential: credentialOf(c),
+        credential: credentialOf(c, deps.clientAddress),
         head: c.req.method === 'HEAD',
         abortConnection: deps.connectionCloser?.(c),
         ...deps.credentialLife?.(principalOf(c)),
@@ -39,12 +41,15 @@ export function runEventsRoutes(app: Hono, deps: RunEventsRouteDeps): void {
   });
 }
 
-/** What the access check authenticated this request with: the bearer token, else a watch link, else the cookie. */
-function credentialOf(c: Context): string {
+/**
+ * Whom the stream quota counts against: the bearer token, else the cookie's session; a watch link
+ * per link and client address (one link may be shared with many viewers, each their own client).
+ */
+function credentialOf(c: Context, clientAddress: ((c: Context) => string) | undefined): string {
   const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
   if (bearer !== undefined) return `bearer:${bearer}`;
   const link = c.req.query(accessTokenParam);
-  if (link !== undefined) return `link:${link}`;
+  if (link !== undefined) return `link:${clientAddress?.(c) ?? 'unknown'}:${link}`;
   return `cookie:${getCookie(c, sessionCookieName) ?? ''}`;
 }
 

@@ -8,6 +8,7 @@ import { notFound } from '../domain/app-error.js';
 import type { WatchLinkSigner } from '../domain/watch-link.js';
 import { watchLinkDurationPattern, watchLinkLifetimeMs } from '../domain/watch-link-expiry.js';
 import { accessTokenParam } from '../http/access.js';
+import { actorOf } from '../http/principal.js';
 import { readJson } from '../http/read-json.js';
 import { resource } from '../http/resource.js';
 
@@ -24,6 +25,8 @@ export interface WatchLinkDeps {
   signer: () => Promise<WatchLinkSigner>;
   clock: Clock;
   runExists: (sessionId: string) => boolean;
+  /** Records who handed out a link to which run (the audit log, committed before the link is answered). */
+  audit?: (entry: { actor: string; sessionId: string; expiresAt: number }) => void;
 }
 
 export function watchLinkRoutes(app: Hono, deps: WatchLinkDeps): void {
@@ -36,6 +39,7 @@ export function watchLinkRoutes(app: Hono, deps: WatchLinkDeps): void {
       if (!deps.runExists(sessionId)) throw notFound('Run');
       const expiresAt = deps.clock.now() + lifetimeMs;
       const token = await (await deps.signer()).sign({ sessionId, expiresAt });
+      deps.audit?.({ actor: actorOf(c), sessionId, expiresAt });
       const origin = requestOrigin(c);
       const run = encodeURIComponent(sessionId);
       const query = `?${accessTokenParam}=${encodeURIComponent(token)}`;

@@ -40,6 +40,7 @@ describe('on a 390-px phone', () => {
       { link: 'Transactions', ready: () => page.getByRole('table', { name: 'Transactions', exact: true }).locator('tbody tr[data-key]').first().waitFor() },
       { link: 'Run history', ready: () => page.getByRole('table', { name: 'Run history', exact: true }).waitFor() },
       { link: 'Stats', ready: () => page.getByRole('heading', { name: 'Stats' }).first().waitFor() },
+      { link: 'Settings', ready: () => page.getByRole('heading', { name: 'Audit log' }).first().waitFor() },
       { link: 'Stock accounts', ready: () => page.getByRole('table', { name: 'Stock accounts', exact: true }).waitFor() },
     ];
     for (const { link, ready } of pages) {

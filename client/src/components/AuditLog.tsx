@@ -25,6 +25,7 @@ export const auditActions = [
   'transaction.resolve',
   'token.create',
   'token.revoke',
+  'watch_link.create',
   'auth.login',
   'auth.logout',
 ] as const;
