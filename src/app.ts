@@ -11,7 +11,7 @@ import { createAdminAuth } from './http/admin-auth.js';
 import { createAccess } from './http/access.js';
 import { apiRoutes } from './http/api-routes.js';
 import type { Principal } from './http/principal.js';
-import { createWatchLinkSigner, type WatchLinkSigner } from './domain/watch-link.js';
+import { watchLinkSignerFor, type WatchLinkSigner } from './domain/watch-link.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { watchLinkRoutes } from './routes/watch-links.js';
 import { watchCors } from './http/watch-cors.js';
@@ -58,6 +58,11 @@ export interface AppDeps {
   cipher: CredentialCipher;
   /** The resolved admin token (from ADMIN_TOKEN or the data folder). */
   adminToken: string;
+  /**
+   * The server's high-entropy secret (CREDENTIAL_KEY's bytes) the watch links' signing key is
+   * derived from; never the admin token alone, which a user may have chosen guessable.
+   */
+  watchLinkSecret: Uint8Array<ArrayBuffer>;
   /** The stream hub, whose `notify` the engine calls after each append (src/server.ts wires both). */
   hub: RunHub;
   engine: AutoPurchase;
@@ -86,9 +91,10 @@ export function createApp(deps: AppDeps): Hono {
   // Revoking a token closes its open streams in this process at once.
   const revocations = createRevocations();
   const tokens = createTokenService({ db, clock, onRevoke: revocations.revoke });
-  // Watch links are signed under a key derived from the admin token: a new ADMIN_TOKEN voids them all.
+  // Watch links are signed under a key derived from CREDENTIAL_KEY, salted with the admin token's
+  // SHA-256: a new ADMIN_TOKEN (or key) voids them all, and a link never lets anyone test guesses of the token.
   let signer: Promise<WatchLinkSigner> | undefined;
-  const watchLinks = () => (signer ??= createWatchLinkSigner(new TextEncoder().encode(deps.adminToken)));
+  const watchLinks = () => (signer ??= watchLinkSignerFor(deps.watchLinkSecret, deps.adminToken));
   const access = createAccess({ adminAuth: auth, tokens, watchLinks, clock, routes: apiRoutes });
   const throttle = createLoginThrottle({ now: () => clock.now() });
   const { hub, engine } = deps;
@@ -142,6 +148,8 @@ export function createApp(deps: AppDeps): Hono {
     // An API token's streams end when it is revoked or expires; a watch link's when it expires.
     if (principal.kind === 'api-token') return { until: revocations.signal(principal.tokenId), stillValid: () => tokens.live(principal.tokenId) };
     if (principal.kind === 'watch-link') return { stillValid: () => clock.now() < principal.expiresAt };
+    // A browser session's streams end with it (log-out, idle or absolute expiry) at their next heartbeat.
+    if (principal.kind === 'session') return { stillValid: () => auth.sessionLive(principal.idHash) };
     return {};
   };
   runEventsRoutes(app, { hub, ticker, now: Date.now, quota, snapshots, logger, connectionCloser: deps.connectionCloser, metrics: deps.metrics, credentialLife, clientAddress: deps.clientAddress });

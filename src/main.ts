@@ -8,7 +8,7 @@ import { serve } from '@hono/node-server';
 import { systemClock } from './clock.js';
 import { parseConfig, type Config } from './config.js';
 import { openDatabase } from './db/open.js';
-import { createCredentialCipher, generateCredentialKey } from './domain/credential-cipher.js';
+import { base64ToBytes, createCredentialCipher, generateCredentialKey } from './domain/credential-cipher.js';
 import type { Gateway } from './gateway/gateway.js';
 import { createHttpGateway } from './gateway/http.js';
 import { createSandboxGateway } from './gateway/sandbox.js';
@@ -60,6 +60,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     config,
     logger,
     cipher: data.cipher,
+    watchLinkSecret: data.watchLinkSecret,
     adminToken: data.token.value,
     connectionCloser: nodeConnectionCloser,
     metrics,
@@ -142,7 +143,7 @@ async function openDataFolder(config: Config) {
   // Shown this once, on stdout, never through the logger.
   if (token.created) console.log(`Admin token (kept in ${token.path}): ${token.value}`);
   const credentialKey = config.credentialKey ?? keptSecret(dataDir, 'credential-key', generateCredentialKey).value;
-  return { databasePath, database, token, cipher: await createCredentialCipher(credentialKey) };
+  return { databasePath, database, token, cipher: await createCredentialCipher(credentialKey), watchLinkSecret: base64ToBytes(credentialKey) };
 }
 
 /**

@@ -205,6 +205,10 @@ describe('each change is recorded once, with its actor', () => {
     expect(logout.status).toBe(204);
     // Log-out without a cookie ends nothing: no entry.
     expect((await t.app.request('http://localhost/api/auth/logout', { method: 'POST' })).status).toBe(204);
+    // Nor does a log-out with the ended session's cookie again, or with a made-up one: anyone could send those.
+    expect((await t.app.request('http://localhost/api/auth/logout', { method: 'POST', headers: browser(cookie!) })).status).toBe(204);
+    const madeUp = `ap_session=${'ab'.repeat(32)}`;
+    expect((await t.app.request('http://localhost/api/auth/logout', { method: 'POST', headers: browser(madeUp) })).status).toBe(204);
 
     expect(wholeLog(t).map(({ actor, action, target, outcome }) => ({ actor, action, target, outcome }))).toEqual([
       { actor: 'browser session', action: 'auth.login', target: 'session', outcome: 'denied' },
@@ -392,6 +396,10 @@ describe('retention', () => {
       for (let i = 0; i < 7; i++) insert.run(start - 40 * day + i, `transaction:${i}`);
       insert.run(start - 30 * day, 'transaction:edge');
       insert.run(start - 29 * day, 'transaction:kept');
+      // A hand resolution is kept whatever its age: its transaction is kept for good and shows it.
+      t.sqlite
+        .prepare("insert into audit_log (at, actor, action, target, outcome, note) values (?, 'browser session', 'transaction.resolve', 'transaction:old', 'completed', 'paid by hand')")
+        .run(start - 400 * day);
       let batches = 0;
       await runCleanup(t.db, start, { progressRetentionMs: 3_600_000, historyRetentionMs: 30 * day }, {
         batchRows: 2,
@@ -399,7 +407,7 @@ describe('retention', () => {
           batches++;
         },
       });
-      expect(wholeLog(t).map((row) => row.target)).toEqual(['transaction:edge', 'transaction:kept']);
+      expect(wholeLog(t).map((row) => row.target)).toEqual(['transaction:edge', 'transaction:kept', 'transaction:old']);
       // 7 old entries, 2 a transaction: at least 4 commits for them alone.
       expect(batches).toBeGreaterThanOrEqual(4);
     } finally {

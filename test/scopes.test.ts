@@ -3,10 +3,11 @@
 // new route cannot forget its scope. A second check pins the table to the SPEC's rules.
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiRoutes, type ApiRoute, type RouteScope } from '../src/http/api-routes.js';
-import { createWatchLinkSigner } from '../src/domain/watch-link.js';
+import { watchLinkSignerFor } from '../src/domain/watch-link.js';
+import { base64ToBytes } from '../src/domain/credential-cipher.js';
 import { scopeAllows, type TokenScope } from '../src/domain/scopes.js';
 import { createPromMetrics } from '../src/node/metrics.js';
-import { buildTestApp, testToken, type TestApp } from './support/test-app.js';
+import { buildTestApp, testCredentialKey, testToken, type TestApp } from './support/test-app.js';
 
 type Credential = 'none' | 'read token' | 'operate token' | 'admin token (API)' | 'ADMIN_TOKEN' | 'browser session' | 'watch link' | 'metrics token';
 const credentials: Credential[] = ['none', 'read token', 'operate token', 'admin token (API)', 'ADMIN_TOKEN', 'browser session', 'watch link', 'metrics token'];
@@ -34,7 +35,7 @@ function allowed(route: ApiRoute, credential: Credential): boolean {
   if (credential === 'watch link') return route.watchable === true;
   const scope = held[credential];
   if (!scope) return false;
-  return scopeAllows(scope, route.scope === 'metrics' ? 'read' : route.scope);
+  return scopeAllows(scope, route.scope === 'metrics' ? 'admin' : route.scope);
 }
 
 interface World {
@@ -74,7 +75,7 @@ async function world(): Promise<World> {
   const login = await t.app.request('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: testToken }) });
   expect(login.status).toBe(204);
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-  const signer = await createWatchLinkSigner(new TextEncoder().encode(testToken));
+  const signer = await watchLinkSignerFor(base64ToBytes(testCredentialKey), testToken);
   const link = await signer.sign({ sessionId, expiresAt: Date.parse('2026-11-28T12:00:00Z') });
   const bearer = (value: string) => ({ authorization: `Bearer ${value}` });
   return {
@@ -149,5 +150,38 @@ describe('every route × every credential', () => {
     const expected = allowed(route, credential) ? '2xx' : credential === 'none' || credential === 'metrics token' ? 401 : 403;
     const got = res.status >= 200 && res.status < 300 ? '2xx' : res.status;
     expect(got, `${route.method} ${path} with ${credential}: ${res.status} ${text.slice(0, 200)}`).toBe(expected);
+  });
+
+  // What the table does not list: HEAD of every GET (as its GET), an unlisted method of a listed
+  // path (any credential, then 405), an unlisted path (admin only, then 404).
+  const heads = apiRoutes.filter((r) => r.method === 'GET').flatMap((route) => credentials.map((credential) => [`HEAD ${route.path}`, credential, route] as const));
+  it.each(heads)('%s with %s', async (_name, credential, route) => {
+    w = await world();
+    const { path } = request(route, w);
+    const res = await w.t.app.request(path + w.query[credential], { method: 'HEAD', headers: w.headers[credential] });
+    await res.arrayBuffer();
+    const expected = allowed(route, credential) ? '2xx' : credential === 'none' || credential === 'metrics token' ? 401 : 403;
+    expect(res.status >= 200 && res.status < 300 ? '2xx' : res.status, `HEAD ${path} with ${credential}`).toBe(expected);
+  });
+
+  it.each(credentials)('an unlisted method of a listed path, and an unlisted path, with %s', async (credential) => {
+    w = await world();
+    const send = (method: string, path: string) => w!.t.app.request(path + w!.query[credential], { method, headers: w!.headers[credential] });
+    const unlistedMethod = await send('PATCH', '/api/tokens');
+    const unlistedPath = await send('POST', '/api/tokens-export');
+    const encoded = await send('GET', '/api/%74okens');
+    if (credential === 'none' || credential === 'metrics token') {
+      expect([unlistedMethod.status, unlistedPath.status]).toEqual([401, 401]);
+    } else if (credential === 'watch link') {
+      expect([unlistedMethod.status, unlistedPath.status]).toEqual([403, 403]);
+    } else {
+      // Any credential learns the method is not allowed; only an admin one learns a path does not exist.
+      expect(unlistedMethod.status).toBe(405);
+      const admin = ['admin token (API)', 'ADMIN_TOKEN', 'browser session'].includes(credential);
+      expect(unlistedPath.status).toBe(admin ? 404 : 403);
+    }
+    // A percent-encoded path is the same route: GET /api/tokens needs admin.
+    const admin = ['admin token (API)', 'ADMIN_TOKEN', 'browser session'].includes(credential);
+    expect(encoded.status).toBe(admin ? 200 : credential === 'none' || credential === 'metrics token' ? 401 : 403);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateApiToken, hashApiToken, looksLikeApiToken, shownPrefix } from '../src/domain/api-token.js';
 import { scopeAllows, tokenScopes } from '../src/domain/scopes.js';
-import { createWatchLinkSigner } from '../src/domain/watch-link.js';
+import { createWatchLinkSigner, watchLinkSignerFor } from '../src/domain/watch-link.js';
 
 const secret = () => new Uint8Array(32).fill(7);
 const now = Date.parse('2026-12-05T12:00:00Z');
@@ -56,5 +56,31 @@ describe('watch links', () => {
     for (const junk of ['', 'wl1', 'wl1..', `wl2.${payload}.${mac}`, `${token}.x`, 'ap_abc']) {
       expect(await signer.verify(junk, now)).toBeUndefined();
     }
+  });
+
+  it('accepts one spelling of a link: the MAC’s unused low bits may not vary', async () => {
+    const signer = await createWatchLinkSigner(secret());
+    const token = await signer.sign({ sessionId: 'run-a', expiresAt: now + 60_000 });
+    const [v, payload, mac] = token.split('.') as [string, string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // The last of 43 characters carries 4 bits of the MAC and 2 unused ones: its 3 siblings decode alike.
+    const index = alphabet.indexOf(mac.at(-1)!);
+    const siblings = [0, 1, 2, 3].map((low) => alphabet[(index & ~3) | low]!).filter((c) => c !== mac.at(-1));
+    expect(siblings).toHaveLength(3);
+    for (const c of siblings) {
+      const variant = `${v}.${payload}.${mac.slice(0, -1)}${c}`;
+      expect(Buffer.from(variant.split('.')[2]!, 'base64url')).toEqual(Buffer.from(mac, 'base64url'));
+      expect(await signer.verify(variant, now)).toBeUndefined();
+    }
+  });
+
+  it("the server's signer depends on both the credential key and the admin token", async () => {
+    const signer = await watchLinkSignerFor(secret(), 'admin-token-one-0123456789');
+    const token = await signer.sign({ sessionId: 'run-a', expiresAt: now + 60_000 });
+    expect(await (await watchLinkSignerFor(secret(), 'admin-token-one-0123456789')).verify(token, now)).toBeDefined();
+    expect(await (await watchLinkSignerFor(secret(), 'admin-token-two-0123456789')).verify(token, now)).toBeUndefined();
+    expect(await (await watchLinkSignerFor(new Uint8Array(32).fill(9), 'admin-token-one-0123456789')).verify(token, now)).toBeUndefined();
+    // The admin token alone is not the key: a signer keyed by it cannot verify the link.
+    expect(await (await createWatchLinkSigner(new TextEncoder().encode('admin-token-one-0123456789'))).verify(token, now)).toBeUndefined();
   });
 });

@@ -205,4 +205,26 @@ describe('a revoked token’s open streams', () => {
     expect(await Promise.race([ends(a), timeout])).toBe('ended');
     expect(await Promise.race([ends(b), timeout])).toBe('ended');
   });
+
+  it('a browser session’s streams end at its log-out (at the next heartbeat); the admin token’s stay', async () => {
+    t = await buildTestApp({ concurrent: true, engine: { purchaseDelayMs: 10_000 }, config: { heartbeatMs: 50 } });
+    await t.api('POST', '/api/transactions', { invoiceId: 'HOLD-0', gamepass: { id: 10, name: 'Pass', price: 10, sellerId: 2 } });
+    await t.api('POST', '/api/transactions', { invoiceId: 'HOLD-1', gamepass: { id: 11, name: 'Pass', price: 10, sellerId: 2 } });
+    const added = await t.api('POST', '/api/admin/stock-accounts', { robloxCookie: 'sandbox:holder:10000' });
+    const sessionId = added.json.autoPurchase.sessionId as string;
+    const login = await t.app.request('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: testToken }) });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const path = `/api/auto-purchase/progress/${sessionId}/events`;
+    const browser = (await t.app.request(path, { headers: { cookie } })).body!.getReader();
+    const script = (await t.app.request(path, { headers: asToken(testToken) })).body!.getReader();
+    const logout = await t.app.request('/api/auth/logout', { method: 'POST', headers: { cookie, 'sec-fetch-site': 'same-origin' } });
+    expect(logout.status).toBe(204);
+    const ends = (reader: ReadableStreamDefaultReader<Uint8Array>) =>
+      (async () => {
+        for (;;) if ((await reader.read()).done) return 'ended';
+      })();
+    expect(await Promise.race([ends(browser), new Promise((resolve) => setTimeout(() => resolve('still open'), 3_000))])).toBe('ended');
+    expect(await Promise.race([ends(script), new Promise((resolve) => setTimeout(() => resolve('still open'), 300))])).toBe('still open');
+    await script.cancel();
+  });
 });

@@ -29,10 +29,10 @@ const encoder = new TextEncoder();
  * A signer whose key is derived (HKDF-SHA256, its own info string) from `secret`, so the one
  * secret the server keeps (CREDENTIAL_KEY) serves here without ever being used twice as a key.
  */
-export async function createWatchLinkSigner(secret: Uint8Array<ArrayBuffer>): Promise<WatchLinkSigner> {
+export async function createWatchLinkSigner(secret: Uint8Array<ArrayBuffer>, salt: Uint8Array<ArrayBuffer> = new Uint8Array(0)): Promise<WatchLinkSigner> {
   const root = await crypto.subtle.importKey('raw', secret, 'HKDF', false, ['deriveKey']);
   const key = await crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode('autopurchase/watch-link/v1') },
+    { name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode('autopurchase/watch-link/v1') },
     root,
     { name: 'HMAC', hash: 'SHA-256', length: 256 },
     false,
@@ -50,6 +50,8 @@ export async function createWatchLinkSigner(secret: Uint8Array<ArrayBuffer>): Pr
       if (parts.length !== 3 || parts[0] !== watchLinkVersion) return undefined;
       const [version, payload, mac] = parts as [string, string, string];
       if (!/^[A-Za-z0-9_-]{1,2048}$/.test(payload) || !/^[A-Za-z0-9_-]{43}$/.test(mac)) return undefined;
+      // One spelling per link: the MAC's last character has 2 unused bits, which decoding ignores.
+      if (base64url(base64ToBytes(mac)) !== mac) return undefined;
       const intact = await crypto.subtle.verify('HMAC', key, base64ToBytes(mac), encoder.encode(`${version}.${payload}`));
       if (!intact) return undefined;
       const grant = parseGrant(new TextDecoder().decode(base64ToBytes(payload)));
@@ -57,6 +59,15 @@ export async function createWatchLinkSigner(secret: Uint8Array<ArrayBuffer>): Pr
       return grant;
     },
   };
+}
+
+/**
+ * The server's signer: keyed by its secret (CREDENTIAL_KEY's bytes), salted with the admin token's
+ * SHA-256, so rotating either voids every link, and a link says nothing about the admin token.
+ */
+export async function watchLinkSignerFor(secret: Uint8Array<ArrayBuffer>, adminToken: string): Promise<WatchLinkSigner> {
+  const salt = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(adminToken)));
+  return createWatchLinkSigner(secret, salt);
 }
 
 function parseGrant(text: string): WatchGrant | undefined {

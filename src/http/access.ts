@@ -8,7 +8,7 @@ import { AppError } from '../domain/app-error.js';
 import { scopeAllows, type TokenScope } from '../domain/scopes.js';
 import type { WatchLinkSigner } from '../domain/watch-link.js';
 import { tokenActor, type TokenService } from '../services/tokens.js';
-import { sessionCookieName, type AdminAuth } from './admin-auth.js';
+import { sessionCookieName, sha256Hex, type AdminAuth } from './admin-auth.js';
 import type { ApiRoute, RouteScope } from './api-routes.js';
 import type { Principal } from './principal.js';
 import { assertOwnOrigin, changesState } from './same-origin.js';
@@ -59,7 +59,7 @@ export function createAccess(deps: AccessDeps): Access {
     // Before the session is looked up (or touched): a cross-origin page gets nothing done.
     if (changesState(c.req.method)) assertOwnOrigin(c);
     if (!(await deps.adminAuth.sessionValid(cookie))) throw unauthorized('The session has ended: log in again');
-    return { kind: 'session', scope: 'admin', actor: 'browser session' };
+    return { kind: 'session', scope: 'admin', actor: 'browser session', idHash: await sha256Hex(cookie) };
   };
 
   const check: MiddlewareHandler = async (c, next) => {
@@ -67,7 +67,9 @@ export function createAccess(deps: AccessDeps): Access {
     const path = c.req.path;
     const onPath = compiled.filter(({ pattern }) => pattern.test(path));
     const found = onPath.find(({ route }) => route.method === method);
-    const scope: RouteScope = found?.route.scope ?? 'read';
+    // A method the path does not take needs any credential (then 405); a path the table does not
+    // know needs admin: a route registered without its row is closed, not open to every token.
+    const scope: RouteScope = found?.route.scope ?? (onPath.length > 0 ? 'read' : 'admin');
     if (scope === 'public') return next();
     const principal = await authenticate(c);
     if (principal.kind === 'watch-link') {
@@ -86,9 +88,9 @@ export function createAccess(deps: AccessDeps): Access {
   return { check, authenticate };
 }
 
-/** `metrics` routes have their own token; any other credential needs `read` there. */
+/** `metrics` routes take their own token, or an admin credential. */
 function neededScope(scope: Exclude<RouteScope, 'public'>): TokenScope {
-  return scope === 'metrics' ? 'read' : scope;
+  return scope === 'metrics' ? 'admin' : scope;
 }
 
 /** `/api/transactions/:id/retry` → a regex with a named group per parameter (one path segment each). */

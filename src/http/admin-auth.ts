@@ -31,6 +31,8 @@ export interface AdminAuth {
   sessionValid(cookie: string): Promise<boolean>;
   /** Ends the cookie's session (log-out, audited `auth.logout`); a cookie naming none is fine. */
   endSession(cookie: string): Promise<void>;
+  /** Whether the session stored under this SHA-256 is still live (an open stream asks at each heartbeat). */
+  sessionLive(idHash: string): boolean;
 }
 
 export interface AdminAuthDeps {
@@ -83,12 +85,17 @@ export function createAdminAuth({ db, clock, adminToken }: AdminAuthDeps): Admin
       return true;
     },
 
+    sessionLive(idHash) {
+      const row = sessionByIdHash(db, idHash);
+      return row !== undefined && !sessionExpired(row, clock.now());
+    },
+
     async endSession(cookie) {
       if (!sessionIdPattern.test(cookie)) return;
       const idHash = await sha256Hex(cookie);
       write(db, (tx) => {
-        deleteSession(tx, idHash);
-        appendAudit(tx, { at: clock.now(), ...sessionAudit('auth.logout'), outcome: 'ok' });
+        // Only a session that existed is logged out: a made-up cookie writes nothing, not even an entry.
+        if (deleteSession(tx, idHash)) appendAudit(tx, { at: clock.now(), ...sessionAudit('auth.logout'), outcome: 'ok' });
       });
     },
   };

@@ -18,7 +18,7 @@ export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * Who may call a route (SPEC §12): anyone; a credential whose scope is at least this one (the admin
- * token and the browser session are `admin`); or, for `metrics`, METRICS_TOKEN or any credential.
+ * token and the browser session are `admin`); or, for `metrics`, METRICS_TOKEN or an admin credential.
  */
 export type RouteScope = 'public' | 'metrics' | TokenScope;
 

@@ -7,7 +7,7 @@ export type Principal =
   /** `Authorization: Bearer <ADMIN_TOKEN>`: the root credential. */
   | { kind: 'admin-token'; scope: 'admin'; actor: 'admin token' }
   /** The browser's session cookie (log-in with the admin token). */
-  | { kind: 'session'; scope: 'admin'; actor: 'browser session' }
+  | { kind: 'session'; scope: 'admin'; actor: 'browser session'; /** The session's stored SHA-256 (not the cookie). */ idHash: string }
   /** A named API token; `actor` is its name. */
   | { kind: 'api-token'; scope: TokenScope; actor: string; tokenId: number; expiresAt: number | null }
   /** A watch link: opens one run's snapshot and stream, nothing else. */

@@ -1,6 +1,6 @@
 // GET /metrics: the Prometheus text exposition (SPEC §4). Outside /api, so it checks its own
-// credentials: METRICS_TOKEN as a bearer (it opens this route only), or any other credential of the
-// access check (admin token, browser session, an API token of any scope; not a watch link).
+// credentials: METRICS_TOKEN as a bearer (it opens this route only), or an admin credential of the
+// access check (the admin token, the browser session, an admin-scope API token).
 // Registered through resource(), so any other method answers 405 with `Allow`, as the document says.
 import type { Hono } from 'hono';
 import type { Metrics } from '../domain/metrics.js';
@@ -23,7 +23,10 @@ export function metricsRoutes(app: Hono, { access, metricsToken, metrics }: Metr
       // Not the metrics token: another credential, or a 401 thrown.
       if (!(metricsToken && bearer !== undefined && constantTimeEqual(bearer, metricsToken))) {
         const principal = await access.authenticate(c);
-        if (principal.kind === 'watch-link') throw new AppError(403, 'forbidden', 'A watch link opens only its own run’s progress and events');
+        // As the route table says: the admin's credentials (an admin-scope token is one), or METRICS_TOKEN.
+        if (principal.kind === 'watch-link' || principal.scope !== 'admin') {
+          throw new AppError(403, 'forbidden', 'GET /metrics needs METRICS_TOKEN or an admin credential');
+        }
       }
       const { contentType, body } = await metrics.render();
       return c.body(body, 200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });

@@ -1,5 +1,5 @@
 // Audit-log rows (SPEC §12): who changed what, when, and how it ended. Never a secret in any column.
-import { and, desc, eq, gte, inArray, lt, lte, max, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, lte, max, ne, or, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../db/schema.js';
 import type { Db } from '../db/types.js';
 
@@ -70,6 +70,12 @@ function matches(column: typeof auditLog.action | typeof auditLog.target, value:
 
 /** Deletes up to `limit` entries older than `cutoff` (HISTORY_RETENTION); answers how many. */
 export function deleteOldAudit(tx: Db, cutoff: number, limit: number): number {
-  const batch = tx.select({ id: auditLog.id }).from(auditLog).where(lt(auditLog.at, cutoff)).orderBy(auditLog.at).limit(limit);
+  // A hand resolution stays: the transaction it settled is kept for good, and shows it (who, why).
+  const batch = tx
+    .select({ id: auditLog.id })
+    .from(auditLog)
+    .where(and(lt(auditLog.at, cutoff), ne(auditLog.action, 'transaction.resolve')))
+    .orderBy(auditLog.at)
+    .limit(limit);
   return tx.delete(auditLog).where(inArray(auditLog.id, batch)).returning({ id: auditLog.id }).all().length;
 }

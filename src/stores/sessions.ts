@@ -33,8 +33,9 @@ export function touchSession(tx: Db, idHash: string, lastSeenAt: number): void {
   tx.update(sessions).set({ lastSeenAt }).where(eq(sessions.idHash, idHash)).run();
 }
 
-export function deleteSession(tx: Db, idHash: string): void {
-  tx.delete(sessions).where(eq(sessions.idHash, idHash)).run();
+/** Deletes the session; answers whether there was one. */
+export function deleteSession(tx: Db, idHash: string): boolean {
+  return tx.delete(sessions).where(eq(sessions.idHash, idHash)).returning({ idHash: sessions.idHash }).all().length > 0;
 }
 
 /** Whether a stored session has ended by time (idle or absolute), whatever its token. */

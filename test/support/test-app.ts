@@ -3,7 +3,7 @@ import type { AppDeps } from '../../src/app.js';
 import type { EngineOptions } from '../../src/engine/auto-purchase.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
-import { createCredentialCipher, generateCredentialKey } from '../../src/domain/credential-cipher.js';
+import { base64ToBytes, createCredentialCipher, generateCredentialKey } from '../../src/domain/credential-cipher.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { createSandboxGateway, type SandboxGateway } from '../../src/gateway/sandbox.js';
 import { createLogger } from '../../src/logger.js';
@@ -11,6 +11,8 @@ import { composeServer } from '../../src/server.js';
 import { adminClient, type AdminCall } from './admin-client.js';
 
 export const testToken = 'test-admin-token-0123456789abcdef';
+/** The credential key of every test app unless one is given (watch links are signed under it). */
+export const testCredentialKey = generateCredentialKey();
 
 export interface TestAppOptions {
   gateway?: Gateway;
@@ -24,6 +26,8 @@ export interface TestAppOptions {
   database?: OpenDatabase;
   /** The admin token (default testToken). */
   adminToken?: string;
+  /** CREDENTIAL_KEY (default testCredentialKey). */
+  credentialKey?: string;
   clientAddress?: AppDeps['clientAddress'];
   /** Serves a client folder for every non-API GET, as main.ts does with dist/public. */
   clientAssets?: AppDeps['clientAssets'];
@@ -41,7 +45,8 @@ export async function buildTestApp(options: TestAppOptions = {}) {
   const logger = createLogger('debug', (line) => log.push(line));
   let now = options.now ?? Date.parse('2026-11-27T12:00:00Z');
   const clock = { now: () => now };
-  const cipher = await createCredentialCipher(generateCredentialKey());
+  const credentialKey = options.credentialKey ?? testCredentialKey;
+  const cipher = await createCredentialCipher(credentialKey);
   const { app, engine, hub } = composeServer({
     db: database.db,
     gateway,
@@ -50,6 +55,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     logger,
     cipher,
     adminToken: options.adminToken ?? testToken,
+    watchLinkSecret: base64ToBytes(credentialKey),
     clientAddress: options.clientAddress,
     clientAssets: options.clientAssets,
     engineOptions: { backoffBaseMs: 1, maxBackoffMs: 5, maxRetryAfterMs: 5, ...options.engine },
