@@ -151,7 +151,14 @@ describe('deploy/nginx.conf', () => {
     for (const line of accessLogs) expect(line).toMatch(/^\S+ autopurchase$/);
   });
 
-  it.skipIf(!nginx)(named(nginx, 'a request with ?access_token= through the real nginx leaves no trace of it in the access log', 'nginx'), async () => {
+  it('keeps the site’s error log at crit, above the level of the per-request lines that quote the request line', () => {
+    const conf = read('nginx.conf');
+    const server = conf.slice(conf.indexOf('server {'));
+    const errorLogs = [...server.matchAll(/^\s*error_log\s+([^;]+);/gm)].map((match) => match[1]!.trim().split(/\s+/));
+    expect(errorLogs).toEqual([['/var/log/nginx/autopurchase.error.log', 'crit']]);
+  });
+
+  it.skipIf(!nginx)(named(nginx, 'a request with ?access_token= through the real nginx leaves no trace of it in the access log, nor in an error log with the app down', 'nginx'), async () => {
     const dir = tempDir();
     const app = await startStandInApp();
     const port = await freePort();
@@ -178,6 +185,28 @@ describe('deploy/nginx.conf', () => {
       expect(log).toMatch(/"GET \/api\/auto-purchase\/progress\/run-1\/events HTTP\/1\.1" 200/);
       expect(log.split('\n').filter(Boolean)).toHaveLength(3);
       for (const trace of ['SECRET', 'access_token', 'lastEventId', 'eyJzIjoicnVuLTEi']) expect(log).not.toContain(trace);
+
+      // With the app down, nginx's error log would quote each request line (query and Referer
+      // included) at level `error`; the site's error_log at `crit` writes none of them.
+      await app.close();
+      for (const path of ['/api/auto-purchase/progress/run-1', '/api/auto-purchase/progress/run-1/events', '/watch/run-1']) {
+        const failed = await fetch(`http://127.0.0.1:${port}${path}?access_token=${secretToken}`, {
+          headers: { referer: `http://127.0.0.1:${port}/watch/run-1?access_token=${secretToken}` },
+          signal: AbortSignal.timeout(10_000),
+        });
+        expect(failed.status).toBe(502);
+        await failed.text();
+      }
+      // nginx writes an error line before it answers, and the access line after: once the access
+      // log has the three 502s, every error line there would be is on disk.
+      const withFailures = await eventually(() => readFileSync(join(dir, 'autopurchase.access.log'), 'utf8'), /(?:" 502 [^\n]*\n[^]*){3}/);
+      expect(withFailures.match(/" 502 /g)).toHaveLength(3);
+      const errorLogs = readdirSync(dir).filter((name) => name.endsWith('.log') && !name.includes('access'));
+      for (const name of errorLogs) {
+        const text = readFileSync(join(dir, name), 'utf8');
+        for (const trace of ['SECRET', 'access_token', 'eyJzIjoicnVuLTEi', 'connect() failed']) expect(text, name).not.toContain(trace);
+      }
+      expect(errorLogs).toEqual(expect.arrayContaining(['error.log', 'autopurchase.error.log']));
     } finally {
       proc.kill('SIGTERM');
       await new Promise((resolve) => (proc.exitCode === null ? proc.once('exit', resolve) : resolve(undefined)));

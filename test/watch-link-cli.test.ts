@@ -1,6 +1,10 @@
 // `autopurchase watch <watch link>` (SPEC §12): a link as copied (the page or its eventsUrl) follows
 // its run to the end with no admin token, as a real process against a real server process; the
 // link's token is never printed, by the CLI or by the server's log.
+import { writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accessTokenParam as cliParam, linkTarget, sessionTarget, withoutQuery } from '../src/cli/watch-target.js';
 import { accessTokenParam as serverParam } from '../src/http/access.js';
@@ -37,6 +41,12 @@ describe('linkTarget', () => {
     expect(target).toEqual({ error: 'not a watch link: expected …/watch/<sessionId>?access_token=… (got https://ap.example.com/api/transactions)' });
     expect(linkTarget('https://ap.example.com/watch/%E0%A4%A?access_token=wl1.secret.mac')).toMatchObject({ error: expect.not.stringContaining('secret') });
     expect(withoutQuery('https://user:pw@ap.example.com/watch/x?access_token=wl1.s#f')).toBe('https://ap.example.com/watch/x');
+  });
+
+  it('refuses a link-shaped URL with no or an empty access_token (it would otherwise be followed with nothing or the admin token)', () => {
+    for (const link of ['https://ap.example.com/watch/abc', 'https://ap.example.com/watch/abc?access_token=', 'https://ap.example.com/api/auto-purchase/progress/abc/events?x=1']) {
+      expect(linkTarget(link), link).toEqual({ error: expect.stringMatching(/^this is not a watch link: it has no access_token \(got https:\/\/ap\.example\.com\/[^?]*\)/) });
+    }
   });
 
   it('reads the parameter the server reads (the CLI keeps its own copy, clear of the server’s imports)', () => {
@@ -107,6 +117,67 @@ describe('autopurchase watch <link>', () => {
       expect(result.stderr).toMatch(message);
       expect(`${result.stdout}${result.stderr}`).not.toContain(secret.split('.')[2]!);
       expect(`${result.stdout}${result.stderr}`).not.toContain(secret.split('.')[1]!);
+    }
+  });
+});
+
+describe('autopurchase watch <URL> never sends the admin token', () => {
+  const adminToken = 'admin-token-that-must-stay-home-0123456789';
+
+  /** A stand-in for someone else's host: it records every request's headers and refuses them all. */
+  async function recordingServer() {
+    const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', headers: req.headers });
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"unauthorized","message":"no"}}');
+    });
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { base, seen, close: () => new Promise<void>((closed) => server.close(() => closed())) };
+  }
+
+  it('refuses a URL with no or an empty access_token, however the admin token is given, and contacts no one', async () => {
+    const host = await recordingServer();
+    try {
+      const dataDir = makeTempDir();
+      writeFileSync(join(dataDir, 'admin-token'), adminToken);
+      const sources: [string, string[], Record<string, string>][] = [
+        ['ADMIN_TOKEN', [], { ADMIN_TOKEN: adminToken }],
+        ['--token', ['--token', adminToken], {}],
+        ['the data folder', [], { DATABASE_PATH: join(dataDir, 'autopurchase.db') }],
+      ];
+      for (const url of [`${host.base}/watch/abc?access_token=`, `${host.base}/watch/abc`, `${host.base}/api/auto-purchase/progress/abc/events?access_token=`]) {
+        for (const [source, args, env] of sources) {
+          const result = await runCli(['watch', url, ...args], env);
+          expect(host.seen.map((request) => request.headers), `${url} with ${source}`).toEqual([]);
+          expect(result.code, `${url} with ${source}: ${result.stderr}`).toBe(2);
+          expect(result.stderr).toContain('this is not a watch link: it has no access_token');
+          expect(`${result.stdout}${result.stderr}`).not.toContain(adminToken);
+        }
+      }
+      expect(host.seen).toEqual([]);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('follows a URL that carries its access_token with no Authorization header, even with an admin token at hand', async () => {
+    const host = await recordingServer();
+    try {
+      const link = `${host.base}/watch/abc?access_token=wl1.not-really.a-link`;
+      for (const args of [[], ['--token', adminToken]]) {
+        const result = await runCli(['watch', link, ...args], { ADMIN_TOKEN: adminToken });
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stderr).toMatch(/HTTP 401 \(the watch link is not valid/);
+      }
+      expect(host.seen.length).toBeGreaterThanOrEqual(2);
+      for (const { url, headers } of host.seen) {
+        expect(url).toBe('/api/auto-purchase/progress/abc/events?access_token=wl1.not-really.a-link');
+        expect(headers.authorization).toBeUndefined();
+        expect(JSON.stringify(headers)).not.toContain(adminToken);
+      }
+    } finally {
+      await host.close();
     }
   });
 });

@@ -265,6 +265,37 @@ describe('sharing a watch link', () => {
     expect((await t.app.request('/accounts')).headers.get('referrer-policy')).toBe('same-origin');
   });
 
+  it('an open stream of a link ends when the link expires (at its next heartbeat); one opened with a link still valid stays open', async () => {
+    t = await buildTestApp({ concurrent: true, engine: { purchaseDelayMs: 10_000 }, config: { heartbeatMs: 50 } });
+    await t.api('POST', '/api/transactions', { invoiceId: 'HOLD-0', gamepass: { id: 10, name: 'Pass', price: 10, sellerId: 2 } });
+    await t.api('POST', '/api/transactions', { invoiceId: 'HOLD-1', gamepass: { id: 11, name: 'Pass', price: 10, sellerId: 2 } });
+    const added = await t.api('POST', '/api/admin/stock-accounts', { robloxCookie: 'sandbox:holder:10000' });
+    const sessionId = added.json.autoPurchase.sessionId as string;
+    const hour = await makeLink(t, sessionId, { expiresIn: '1h' });
+    const day = await makeLink(t, sessionId, { expiresIn: '24h' });
+    const openStream = async (link: WatchLink) => {
+      const res = await open(t, link.eventsUrl);
+      expect(res.status).toBe(200);
+      return res.body!.getReader();
+    };
+    const expiring = await openStream(hour);
+    const lasting = await openStream(day);
+    const ends = (reader: ReadableStreamDefaultReader<Uint8Array>) =>
+      (async () => {
+        for (;;) if ((await reader.read()).done) return 'ended';
+      })();
+    const after = (ms: number) => new Promise((resolve) => setTimeout(() => resolve('still open'), ms));
+    // Before the hour is up both stay open through several heartbeats.
+    t.advance(59 * 60_000);
+    const expiringEnd = ends(expiring);
+    const lastingEnd = ends(lasting);
+    expect(await Promise.race([expiringEnd, after(300)])).toBe('still open');
+    t.advance(2 * 60_000);
+    expect(await Promise.race([expiringEnd, after(3_000)])).toBe('ended');
+    expect(await Promise.race([lastingEnd, after(300)])).toBe('still open');
+    await lasting.cancel();
+  });
+
   it('one link shared with many viewers: its streams are counted per client address, not all against one credential', async () => {
     t = await buildTestApp({
       concurrent: true,

@@ -13,13 +13,13 @@ const usage = `usage:
   autopurchase serve                       start the server (what npm start runs)
   autopurchase watch <sessionId> [--json]  follow a run live
   autopurchase watch <link> [--json]       follow the run of a watch link (…/watch/<id>?access_token=…
-                                           or its eventsUrl), as copied; no admin token needed
+                                           or its eventsUrl), as copied; the admin token is never sent
   autopurchase run [--account ID] [--json] start a run and follow it
   autopurchase backup <file> [--force]     copy the live database (DATABASE_PATH, default
                                            ./data/autopurchase.db) to <file>, owner-only
   autopurchase --version                   print the version and Node's
 options: --url URL (or AUTOPURCHASE_URL, default http://localhost:3000)
-         --token TOKEN (or ADMIN_TOKEN, else ./data/admin-token)`;
+         --token TOKEN (or ADMIN_TOKEN, else ./data/admin-token; used with a session id only)`;
 
 export async function cli(argv: string[]): Promise<number> {
   let parsed;
@@ -77,12 +77,9 @@ export async function cli(argv: string[]): Promise<number> {
       err(`autopurchase: ${target.error}`);
       return 2;
     }
-    // A link without its access_token is a plain stream URL: it needs the admin token like a session id.
-    if (!target.accessToken && !token) {
-      err('autopurchase: the link has no access_token and there is no admin token: pass --token or set ADMIN_TOKEN');
-      return 2;
-    }
-    return watchRun({ target, token, json: values.json, out, err });
+    // A URL names its own host, which may be anyone's: the admin token never goes with it. linkTarget
+    // refuses a URL without a non-empty access_token, and no token is handed to watchRun here.
+    return watchRun({ target, token: undefined, json: values.json, out, err });
   }
   if ((command === 'watch' && rest.length === 1) || (command === 'run' && rest.length === 0)) {
     if (!token) {

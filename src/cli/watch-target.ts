@@ -8,7 +8,7 @@ export interface WatchTarget {
   /** The run's event stream. */
   streamUrl: string;
   sessionId: string;
-  /** The link's capability when it has one (then no Authorization header is sent). */
+  /** A watch link's capability (always non-empty for a link; then no Authorization header is sent). */
   accessToken?: string;
   /** What to show for the stream in a message: the URL without its query. */
   shown: string;
@@ -28,7 +28,8 @@ export function sessionTarget(serverUrl: string, sessionId: string): WatchTarget
   return { streamUrl, sessionId, shown: withoutQuery(streamUrl) };
 }
 
-/** The stream a watch link (page or events URL) opens; an error message when it is no such link. */
+/** The stream a watch link (page, snapshot or events URL) opens; an error message when it is no such
+ *  link, including a URL with no or an empty access_token. */
 export function linkTarget(link: string): WatchTarget | { error: string } {
   let url: URL;
   try {
@@ -44,10 +45,13 @@ export function linkTarget(link: string): WatchTarget | { error: string } {
   } catch {
     return { error: `not a watch link: its session id is not valid percent-encoding (got ${withoutQuery(link)})` };
   }
-  const accessToken = url.searchParams.get(accessTokenParam) ?? undefined;
+  // A URL is only ever followed with its own capability: the admin token is never sent to a host a
+  // pasted URL names (it could be anyone's), so a URL without a non-empty access_token is refused.
+  const accessToken = url.searchParams.get(accessTokenParam);
+  if (!accessToken) return { error: `this is not a watch link: it has no ${accessTokenParam} (got ${withoutQuery(link)}); to follow a run with the admin token, pass its session id (and --url)` };
   const stream = new URL(`/api/auto-purchase/progress/${encodeURIComponent(sessionId)}/events`, url);
   // Only the capability travels on: the page's other parameters mean nothing to the stream.
-  if (accessToken !== undefined) stream.searchParams.set(accessTokenParam, accessToken);
+  stream.searchParams.set(accessTokenParam, accessToken);
   return { streamUrl: stream.href, sessionId, accessToken, shown: withoutQuery(stream.href) };
 }
 

@@ -10,7 +10,7 @@ import type { WatchTarget } from './watch-target.js';
 export interface WatchOptions {
   /** The run's stream: a session id on a server, or a watch link (src/cli/watch-target.ts). */
   target: WatchTarget;
-  /** Sent as a bearer token unless the target carries a watch link's own capability. */
+  /** Sent as a bearer token for a session-id target only; never with a watch link. */
   token?: string;
   json: boolean;
   out: (line: string) => void;
@@ -24,7 +24,9 @@ export function watchRun(options: WatchOptions): Promise<number> {
   const { sessionId } = target;
   // A watch link is a credential: no message may show it, whatever text an error carries.
   const err = target.accessToken ? (line: string) => options.err(line.replaceAll(target.accessToken!, '…')) : options.err;
-  const authorization: Record<string, string> = !target.accessToken && token ? { Authorization: `Bearer ${token}` } : {};
+  // The admin token only ever goes to the server of a session-id target (from --url/AUTOPURCHASE_URL),
+  // never with a watch link, whose URL names a host of its own.
+  const authorization: Record<string, string> = target.accessToken === undefined && token ? { Authorization: `Bearer ${token}` } : {};
   return new Promise((resolve) => {
     let snapshot: RunSnapshot | undefined;
     let index: FoldIndex | undefined;
