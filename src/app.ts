@@ -81,6 +81,11 @@ export interface AppDeps {
   clientAddress?: (c: Context) => string;
   /** Counters for GET /metrics (the Node entry's prom-client); without it the route does not exist. */
   metrics?: Metrics;
+  /**
+   * Compress large JSON answers here (default true). Off in Cloudflare's runtime: it compresses at
+   * the edge, and a body already gzipped here would be encoded a second time.
+   */
+  compressAnswers?: boolean;
 }
 
 export const maxBodyBytes = 64 * 1024;
@@ -108,7 +113,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.use(requestLog(logger));
   app.use(securityHeaders());
-  app.use('/api/*', compressJson());
+  if (deps.compressAnswers !== false) app.use('/api/*', compressJson());
   const limitBody = bodyLimit({
     maxSize: maxBodyBytes,
     onError: () => {
@@ -130,7 +135,7 @@ export function createApp(deps: AppDeps): Hono {
   transactionRoutes(app, orders, engine);
   // One cache of encoded snapshots for the progress answer and the stream's opening event.
   const snapshots = createSnapshotCache(hub.feed);
-  autoPurchaseRoutes(app, engine, createRunService({ db, snapshots }));
+  autoPurchaseRoutes(app, engine, createRunService({ db, snapshots }), { compress: deps.compressAnswers });
   statsRoutes(app, stats);
   auditRoutes(app, createAuditService({ db }));
   tokenRoutes(app, tokens);

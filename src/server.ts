@@ -17,6 +17,8 @@ export interface ServerDeps extends Omit<AppDeps, 'hub' | 'engine'> {
   onRunEnd?: EngineDeps['onRunEnd'];
   /** Told of every append after the hub (tests count them). */
   onAppend?: EngineDeps['onAppend'];
+  /** How the engine waits: a timer by default, a Durable Object's alarm at the edge. */
+  sleep?: EngineDeps['sleep'];
   /** Overrides of the engine's options derived from the configuration (tests shorten backoffs). */
   engineOptions?: Partial<EngineOptions>;
   hubOptions?: HubOptions & SqliteFeedOptions;
@@ -51,6 +53,7 @@ export function composeServer(deps: ServerDeps) {
     options: { ...engineOptionsOf(config), ...deps.engineOptions },
     holder: deps.holder,
     holderAlive: deps.holderAlive,
+    sleep: deps.sleep,
     onAppend: onAppend
       ? (sessionId, seq) => {
           feed.notify(sessionId, seq);

@@ -65,6 +65,11 @@ export interface EngineDeps {
   onRunEnd?: (overview: ReturnType<typeof runOverview>) => void;
   /** Told what each purchase came to at the gateway (the metrics). */
   onPurchase?: (outcome: CallOutcome) => void;
+  /**
+   * How the engine waits (the delay between purchases, the retry backoff): a timer by default; a
+   * Durable Object waits on its alarm, so a run goes on with nobody connected (src/edge/alarms.ts).
+   */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** How long past one gateway try a shutdown waits for the purchase in flight. */

@@ -38,7 +38,7 @@ export function createEngineState(deps: EngineDeps): EngineState {
       backoffBaseMs: deps.options.backoffBaseMs ?? 250,
       maxBackoffMs: deps.options.maxBackoffMs ?? 10_000,
       maxRetryAfterMs: deps.options.maxRetryAfterMs ?? 60_000,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       random: Math.random,
       isStopping: () => engine.stopping,
     },

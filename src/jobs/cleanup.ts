@@ -10,6 +10,7 @@ import { and, asc, eq, gt, inArray, lt, ne, notInArray, sql, type SQL } from 'dr
 import type { Clock } from '../clock.js';
 import { runEvents, runs } from '../db/schema.js';
 import type { Db } from '../db/types.js';
+import { sqlVariableLimit } from '../db/limits.js';
 import { writeRetrying, type RetryPolicy } from '../db/write.js';
 import type { Logger } from '../logger.js';
 import { deleteOldAudit } from '../stores/audit.js';
@@ -50,7 +51,8 @@ function batchesOf(db: Db, options: CleanupOptions): Batches {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const stopped = options.stopped ?? (() => false);
   return {
-    size: options.batchRows ?? defaultCleanupBatchRows,
+    // A batch's ids are bound parameters of one statement: never more than the database allows.
+    size: Math.min(options.batchRows ?? defaultCleanupBatchRows, sqlVariableLimit() - 20),
     stopped,
     async commit(change) {
       const result = await writeRetrying(db, change, { sleep, giveUp: stopped, onFault: options.onFault });

@@ -26,7 +26,7 @@ export const sessionsQuery = v.strictObject({
   limit: limitSchema,
 });
 
-export function autoPurchaseRoutes(app: Hono, engine: Pick<AutoPurchase, 'trigger'>, runs: RunService): void {
+export function autoPurchaseRoutes(app: Hono, engine: Pick<AutoPurchase, 'trigger'>, runs: RunService, options: { compress?: boolean } = {}): void {
   resource(app, '/api/auto-purchase', {
     POST: async (c) => {
       // An empty body starts a run with no trigger account.
@@ -37,7 +37,7 @@ export function autoPurchaseRoutes(app: Hono, engine: Pick<AutoPurchase, 'trigge
     },
   });
   resource(app, '/api/auto-purchase/progress/:sessionId', {
-    GET: (c) => snapshotAnswer(c, runs.progress(c.req.param('sessionId')!)),
+    GET: (c) => snapshotAnswer(c, runs.progress(c.req.param('sessionId')!), options.compress !== false),
   });
   resource(app, '/api/auto-purchase/sessions', {
     GET: (c) => {
@@ -60,9 +60,9 @@ export function autoPurchaseRoutes(app: Hono, engine: Pick<AutoPurchase, 'trigge
  * The snapshot's bytes as encoded once for every client at this seq (and the stream), gzip-compressed
  * once when the client accepts it; the app's compression then leaves the answer alone.
  */
-async function snapshotAnswer(c: Context, snapshot: EncodedSnapshot): Promise<Response> {
+async function snapshotAnswer(c: Context, snapshot: EncodedSnapshot, compress: boolean): Promise<Response> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', Vary: 'Accept-Encoding' };
-  const gzip = snapshot.json.length > compressAboveBytes && accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) === 'gzip';
+  const gzip = compress && snapshot.json.length > compressAboveBytes && accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) === 'gzip';
   const body = gzip ? await snapshot.gzip() : snapshot.json;
   if (gzip) headers['Content-Encoding'] = 'gzip';
   headers['Content-Length'] = String(body.length);

@@ -10,8 +10,10 @@ import type { Db } from '../db/types.js';
 import type { RunEvent, RunEventBody, RunSnapshot, RunTransaction } from '../domain/run.js';
 import { runOverview, runRow } from './runs.js';
 import { enqueueDelivery } from './webhook-outbox.js';
+import { rowsPerStatement } from '../db/limits.js';
 
-const insertChunk = 500;
+/** Rows per multi-row INSERT: 500, or fewer where a statement's parameters are capped (src/db/limits.ts). */
+const insertChunk = (columns: number) => rowsPerStatement(columns, 500);
 
 const writer = preparedFor((db) => ({
   setLastSeq: db.update(runs).set({ lastSeq: value('seq') }).where(eq(runs.sessionId, value('sessionId'))).prepare(),
@@ -81,7 +83,7 @@ function applyToRows(db: Db, sessionId: string, event: RunEventBody): void {
     case 'accounts': {
       db.delete(runAccounts).where(eq(runAccounts.sessionId, sessionId)).run();
       const rows = event.data.stockAccounts.map((a, position) => ({ sessionId, position, accountId: a.id, username: a.username, robux: a.robux, status: a.status }));
-      for (let i = 0; i < rows.length; i += insertChunk) db.insert(runAccounts).values(rows.slice(i, i + insertChunk)).run();
+      for (let i = 0, n = insertChunk(6); i < rows.length; i += n) db.insert(runAccounts).values(rows.slice(i, i + n)).run();
       return;
     }
     case 'account':
@@ -100,7 +102,7 @@ function applyToRows(db: Db, sessionId: string, event: RunEventBody): void {
         error: t.error ?? null,
         timestamp: Date.parse(t.timestamp),
       }));
-      for (let i = 0; i < rows.length; i += insertChunk) db.insert(runTransactions).values(rows.slice(i, i + insertChunk)).run();
+      for (let i = 0, n = insertChunk(9); i < rows.length; i += n) db.insert(runTransactions).values(rows.slice(i, i + n)).run();
       db.update(runs).set({ totalTransactions: event.data.totalTransactions }).where(ofRun).run();
       return;
     }

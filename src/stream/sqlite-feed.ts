@@ -10,6 +10,11 @@ import type { RunFeed } from './run-feed.js';
 export interface SqliteFeedOptions {
   /** How often another process's appends are looked for. */
   watchMs?: number;
+  /**
+   * Whether another process may append to this database (false in a Durable Object: one writer,
+   * every append told through notify(), and no `pragma data_version` to read).
+   */
+  otherWriters?: boolean;
 }
 
 /** One watched run: who to tell, and the last seq told of (so a data_version change about another run tells nobody). */
@@ -22,6 +27,7 @@ export type SqliteFeed = ReturnType<typeof createSqliteFeed>;
 
 export function createSqliteFeed(db: Db, logger: Logger, options: SqliteFeedOptions = {}) {
   const watchMs = options.watchMs ?? 100;
+  const otherWriters = options.otherWriters ?? true;
   const watched = new Map<string, Watched>();
   let timer: ReturnType<typeof setInterval> | undefined;
   let dataVersion: number | undefined;
@@ -61,7 +67,7 @@ export function createSqliteFeed(db: Db, logger: Logger, options: SqliteFeedOpti
     subscribe(sessionId: string, stored: () => void) {
       // The data_version baseline is read before the run's last seq (here and by the caller), so
       // another process's commit in between is seen by the next watch tick.
-      if (!timer) {
+      if (!timer && otherWriters) {
         dataVersion = readDataVersion();
         timer = setInterval(checkOtherProcesses, watchMs);
       }

@@ -1,0 +1,130 @@
+// One shop's Durable Object (SPEC §13): its data in the object's SQLite, the same app composed
+// from its dependencies as the Node entry does, runs advanced by the object's alarm.
+import { systemClock } from '../clock.js';
+import { parseConfig, type Config, type Environment } from '../config.js';
+import type { Db } from '../db/types.js';
+import { base64ToBytes, createCredentialCipher } from '../domain/credential-cipher.js';
+import { errorText } from '../domain/error-text.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { createHttpGateway } from '../gateway/http.js';
+import { createSandboxGateway } from '../gateway/sandbox.js';
+import { runCleanup } from '../jobs/cleanup.js';
+import { createLogger, type Logger } from '../logger.js';
+import { composeServer, type Server } from '../server.js';
+import { seedDemoOrders } from '../services/demo-orders.js';
+import { createAlarmScheduler, type AlarmScheduler } from './alarms.js';
+import type { DurableObjectState, EdgeEnv } from './cloudflare.js';
+import { openDurableDatabase } from './durable-db.js';
+
+interface Parts extends Server {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  alarms: AlarmScheduler;
+}
+
+/** The Worker's variables and secrets, as the configuration reads them (bindings left out). */
+export function environmentOf(env: EdgeEnv): Environment {
+  const out: Environment = {};
+  for (const [name, value] of Object.entries(env)) if (typeof value === 'string') out[name] = value;
+  return out;
+}
+
+export class Shop {
+  private readonly parts: Promise<Parts>;
+
+  constructor(
+    private readonly state: DurableObjectState,
+    env: EdgeEnv,
+  ) {
+    // Nothing is served until the database is migrated and a run a previous instance left is recovered.
+    this.parts = state.blockConcurrencyWhile(() => this.start(environmentOf(env)));
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const { app } = await this.parts;
+    return app.fetch(request);
+  }
+
+  /** The alarm: wakes the engine's waits that are due, runs the due jobs, or recovers an orphaned run. */
+  async alarm(): Promise<void> {
+    const { alarms, engine, logger } = await this.parts;
+    const { woke } = await alarms.fire();
+    logger.debug(`alarm: woke ${woke}`);
+    if (woke > 0) {
+      // The walk goes on in this invocation until it waits again or ends, so the platform keeps
+      // the object while it works.
+      await Promise.race([alarms.nextWait(), engine.idle()]);
+      return;
+    }
+    // Nobody was waiting: an instance that was evicted mid-run may have left the run open.
+    await this.recoverAndResume().catch((error: unknown) => logger.error(`recovery failed: ${errorText(error)}`));
+  }
+
+  private async start(env: Environment): Promise<Parts> {
+    const parsed = parseConfig(env);
+    if (!parsed.ok) throw new Error(parsed.message);
+    const config = parsed.config;
+    // Nothing is generated into files here: both secrets come from the Worker's environment.
+    if (!config.adminToken) throw new Error('ADMIN_TOKEN is required: set it with `wrangler secret put ADMIN_TOKEN`');
+    if (!config.credentialKey) throw new Error('CREDENTIAL_KEY is required: set it with `wrangler secret put CREDENTIAL_KEY`');
+    const logger = createLogger(config.logLevel);
+    const db = await openDurableDatabase(this.state.storage);
+    const cipher = await createCredentialCipher(config.credentialKey);
+    const gateway = gatewayOf(config);
+    const policy = { progressRetentionMs: config.progressRetentionMs, historyRetentionMs: config.historyRetentionMs };
+    const alarms = createAlarmScheduler(this.state.storage, Date.now, [
+      {
+        everyMs: config.cleanupIntervalMs,
+        run: async () => {
+          try {
+            const report = await runCleanup(db, systemClock.now(), policy);
+            logger.debug(`cleanup: ${JSON.stringify(report)}`);
+          } catch (error) {
+            logger.error(`cleanup failed: ${errorText(error)}`);
+          }
+        },
+      },
+    ]);
+    // One object is one writer: any other lease holder is an earlier instance of this object, gone.
+    const holder = `durable-object/${crypto.randomUUID()}`;
+    const server = composeServer({
+      db,
+      gateway,
+      clock: systemClock,
+      config,
+      logger,
+      cipher,
+      adminToken: config.adminToken,
+      watchLinkSecret: base64ToBytes(config.credentialKey),
+      holder,
+      holderAlive: (name) => name === holder,
+      sleep: alarms.sleep,
+      hubOptions: { otherWriters: false },
+      compressAnswers: false,
+      clientAddress: (c) => c.req.header('cf-connecting-ip') ?? 'unknown',
+    });
+    if (gateway.kind === 'sandbox') seedDemoOrders(db, systemClock);
+    const parts: Parts = { ...server, db, config, logger, alarms };
+    await this.recoverAndResume(parts).catch((error: unknown) => logger.error(`recovery failed: ${errorText(error)}`));
+    await alarms.arm();
+    return parts;
+  }
+
+  /**
+   * A run an evicted instance was walking ends as interrupted; its purchase in flight is settled by
+   * its idempotency key (never bought twice); then a new run takes the orders still pending.
+   */
+  private async recoverAndResume(parts?: Parts): Promise<void> {
+    const { engine, logger } = parts ?? (await this.parts);
+    const { endedRuns, reconciled } = await engine.recover();
+    if (endedRuns === 0) return;
+    logger.info(`recovered: ${endedRuns} interrupted runs ended, ${reconciled} purchases reconciled; resuming the pending orders`);
+    engine.trigger({ actor: 'system', reason: 'after the object restarted mid-run' });
+  }
+}
+
+function gatewayOf(config: Config): Gateway {
+  if (config.gateway === 'http') return createHttpGateway({ url: config.gatewayUrl!, secret: config.gatewaySecret });
+  return createSandboxGateway();
+}
