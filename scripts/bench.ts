@@ -4,6 +4,7 @@ import os from 'node:os';
 import { benchCleanup } from './bench-cleanup.js';
 import { benchEngine } from './bench-engine.js';
 import { benchBrowser, printBrowserBench } from './bench-browser.js';
+import { benchEdge, edgeRows, printEdgeBench, type EdgeRuntimeFigures } from './bench-edge.js';
 import { benchStream, type LatencyFigures } from './bench-stream.js';
 
 const started = performance.now();
@@ -25,6 +26,12 @@ const cleanup = await benchCleanup().catch((error: unknown) => {
   return undefined;
 });
 const stream = await benchStream();
+console.log('\nedge: the Node server and the Worker in workerd (miniflare), same measurements, one after the other');
+const edge = await benchEdge().catch((error: unknown): EdgeRuntimeFigures[] => {
+  console.log(`edge benchmark FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  return [];
+});
+printEdgeBench(edge);
 
 const rows: [string, string, string][] = [];
 if (engine) {
@@ -73,6 +80,7 @@ for (const p of stream.polling) {
     '—',
   ]);
 }
+rows.push(...edgeRows(edge));
 
 console.log('\nREADME table (loopback, 2 cores shared by server, clients and load generator):\n');
 console.log('| measurement | result | target |');
