@@ -18,6 +18,8 @@ export interface EdgeOptions {
   persistTo?: string;
   /** Bundle again first (default true). */
   build?: boolean;
+  /** Takes workerd's stdout and stderr (the object's log lines); by default miniflare prints them. */
+  handleRuntimeStdio?: MiniflareOptions['handleRuntimeStdio'];
 }
 
 export interface LocalEdge {
@@ -38,6 +40,7 @@ export async function startEdge(options: EdgeOptions): Promise<LocalEdge> {
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     ...(options.persistTo ? { durableObjectsPersist: options.persistTo } : {}),
+    ...(options.handleRuntimeStdio ? { handleRuntimeStdio: options.handleRuntimeStdio } : {}),
     ...(existsSync(publicDir) ? { assets: { directory: publicDir, binding: 'ASSETS', routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true }, assetConfig: { not_found_handling: 'single-page-application' } } } : {}),
   } as MiniflareOptions;
   const miniflare = new Miniflare(config);

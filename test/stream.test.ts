@@ -3,6 +3,8 @@
 // header and by query, 500 concurrent clients, clients that never read; and, in-process (the app
 // under app.request() or @hono/node-server in this process, for the hub's counters), the release of
 // every listener and timer when a client goes away, the cut of a stalled connection, and HEAD.
+// With AP_TEST_RUNTIME=workerd (the `edge` project) the real-port checks run against the Worker in
+// workerd instead of Node processes (test/support/edge-server.ts); the in-process ones are skipped.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { EventSource } from 'eventsource';
@@ -10,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { emptyRun, foldEvents } from '../src/domain/fold.js';
 import { runEventTypes, type RunEvent, type RunSnapshot } from '../src/domain/run.js';
 import { addAccount, addOrder, gamepass, snapshotOf } from './support/run-fixtures.js';
-import { cleanUp, makeTempDir, startServer } from './support/server-process.js';
+import { cleanUp, makeTempDir, onWorkerd, startServer } from './support/server-process.js';
 import {
   adminApi,
   assertConsecutive,
@@ -430,7 +432,8 @@ describe('heartbeats over a real port', () => {
 // ---------------------------------------------------------------------------------------------
 // In-process: what a connection holds, and that it lets go.
 
-describe('a connection releases what it holds (in-process)', () => {
+// In-process (this test's own app and hub): no server runtime to switch, so the workerd run skips it.
+describe.skipIf(onWorkerd)('a connection releases what it holds (in-process)', () => {
   let t: TestApp | undefined;
   afterEach(async () => {
     vi.restoreAllMocks();
@@ -597,7 +600,8 @@ describe('a connection releases what it holds (in-process)', () => {
   });
 });
 
-describe('the SSE parser used by these tests', () => {
+// Pure, no server: the workerd run skips it.
+describe.skipIf(onWorkerd)('the SSE parser used by these tests', () => {
   it('gives the same messages however the bytes are split (LF, CRLF, CR, comments, multi-line data)', () => {
     const text = 'retry: 3000\r\n\r\n: ping\n\nid: 1\nevent: step\ndata: {"a":1}\n\nid: 2\rdata: x\rdata: y\r\r:c\r\nevent: e\ndata\n\n';
     const whole = parseSse(text);

@@ -9,6 +9,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import { createHttpGateway } from '../gateway/http.js';
 import { createSandboxGateway } from '../gateway/sandbox.js';
 import { runCleanup } from '../jobs/cleanup.js';
+import { createWebhookOutbox } from '../jobs/webhook-outbox.js';
 import { createLogger, type Logger } from '../logger.js';
 import { composeServer, type Server } from '../server.js';
 import { seedDemoOrders } from '../services/demo-orders.js';
@@ -32,29 +33,49 @@ export function environmentOf(env: EdgeEnv): Environment {
 
 export class Shop {
   private readonly parts: Promise<Parts>;
+  /** EDGE_TEST_HOOKS=1 (the tests only): POST /__test/abort resets the object, as a crash would. */
+  private readonly testHooks: boolean;
 
   constructor(
     private readonly state: DurableObjectState,
     env: EdgeEnv,
   ) {
+    this.testHooks = env.EDGE_TEST_HOOKS === '1';
     // Nothing is served until the database is migrated and a run a previous instance left is recovered.
     this.parts = state.blockConcurrencyWhile(() => this.start(environmentOf(env)));
   }
 
   async fetch(request: Request): Promise<Response> {
-    const { app } = await this.parts;
-    return app.fetch(request);
+    if (this.testHooks && request.method === 'POST' && new URL(request.url).pathname === '/__test/abort') {
+      if (!this.state.abort) return new Response('ctx.abort() is not available in this runtime', { status: 501 });
+      // workerd throws the abort into this request (it answers 500); the next one constructs a new instance.
+      this.state.abort('test: abort');
+      return new Response(null, { status: 204 });
+    }
+    let parts: Parts;
+    try {
+      parts = await this.parts;
+    } catch (error) {
+      // A missing secret or a bad variable: say which, as JSON like every error (the message names
+      // variables, never their values), and log it; the next request tries again.
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(`the shop cannot start: ${message}`);
+      return Response.json({ error: { code: 'misconfigured', message: `The shop cannot start: ${message}` } }, { status: 503 });
+    }
+    return parts.app.fetch(request);
   }
 
   /** The alarm: wakes the engine's waits that are due, runs the due jobs, or recovers an orphaned run. */
   async alarm(): Promise<void> {
     const { alarms, engine, logger } = await this.parts;
+    // Listening before anyone wakes: the woken walk may reach its next wait before fire() returns.
+    const next = alarms.nextWait();
     const { woke } = await alarms.fire();
     logger.debug(`alarm: woke ${woke}`);
     if (woke > 0) {
       // The walk goes on in this invocation until it waits again or ends, so the platform keeps
       // the object while it works.
-      await Promise.race([alarms.nextWait(), engine.idle()]);
+      await Promise.race([next, engine.idle()]);
       return;
     }
     // Nobody was waiting: an instance that was evicted mid-run may have left the run open.
@@ -73,7 +94,15 @@ export class Shop {
     const cipher = await createCredentialCipher(config.credentialKey);
     const gateway = gatewayOf(config);
     const policy = { progressRetentionMs: config.progressRetentionMs, historyRetentionMs: config.historyRetentionMs };
+    // The signed webhook (SPEC §10): its deliveries wait in the outbox table, sent from the alarm
+    // every 5 s and as soon as a walk here ends a run.
+    const outbox =
+      config.notifyWebhookUrl && config.notifyWebhookSecret
+        ? createWebhookOutbox({ db, clock: systemClock, logger, url: config.notifyWebhookUrl, secret: config.notifyWebhookSecret })
+        : undefined;
+    const webhookJob = outbox ? [{ everyMs: 5_000, run: async () => void (await outbox.tick()) }] : [];
     const alarms = createAlarmScheduler(this.state.storage, Date.now, [
+      ...webhookJob,
       {
         everyMs: config.cleanupIntervalMs,
         run: async () => {
@@ -99,6 +128,7 @@ export class Shop {
       watchLinkSecret: base64ToBytes(config.credentialKey),
       holder,
       holderAlive: (name) => name === holder,
+      onRunEnd: outbox ? () => void outbox.tick() : undefined,
       sleep: alarms.sleep,
       hubOptions: { otherWriters: false },
       compressAnswers: false,

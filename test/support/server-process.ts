@@ -39,6 +39,26 @@ export interface Tracked {
 
 const live = new Set<Tracked>();
 const tempDirs = new Set<string>();
+/** What `cleanUp` also stops: the workerd instances of test/support/edge-server.ts. */
+const disposers = new Set<() => Promise<unknown>>();
+
+/**
+ * The runtime the real-server tests start (AP_TEST_RUNTIME): a Node child process ('node', the
+ * default) or the Worker in workerd through miniflare ('workerd', test/support/edge-server.ts).
+ */
+export const testRuntime: 'node' | 'workerd' = runtimeOf(process.env.AP_TEST_RUNTIME);
+export const onWorkerd = testRuntime === 'workerd';
+
+function runtimeOf(value: string | undefined): 'node' | 'workerd' {
+  if (value === undefined || value === '' || value === 'node') return 'node';
+  if (value === 'workerd') return 'workerd';
+  throw new Error(`AP_TEST_RUNTIME must be node or workerd, not ${JSON.stringify(value)}`);
+}
+
+/** Registers a stop for `cleanUp` (called once, after each test that uses it). */
+export function onCleanUp(dispose: () => Promise<unknown>): void {
+  disposers.add(dispose);
+}
 
 /** A fresh temp folder, removed by `cleanUp`. */
 export function makeTempDir(prefix = 'autopurchase-test-'): string {
@@ -48,12 +68,15 @@ export function makeTempDir(prefix = 'autopurchase-test-'): string {
 }
 
 /**
- * For afterEach: SIGKILLs every child still running (waiting at most a few seconds for each), then
- * removes every temp folder. Safe to call after a failed test.
+ * For afterEach: disposes of every workerd instance started, SIGKILLs every child still running
+ * (waiting at most a few seconds for each), then removes every temp folder. Safe to call after a failed test.
  */
 export async function cleanUp(): Promise<void> {
   const running = [...live];
   live.clear();
+  const disposing = [...disposers];
+  disposers.clear();
+  await Promise.all(disposing.map((dispose) => dispose().catch(() => undefined)));
   await Promise.all(
     running.map(async (child) => {
       if (child.exit() === null) child.proc.kill('SIGKILL');
@@ -234,7 +257,9 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-export async function startServer({ env = {}, dataDir, readyBy = 'log', timeoutMs = 15_000 }: StartOptions): Promise<ServerProcess> {
+export async function startServer(options: StartOptions): Promise<ServerProcess> {
+  if (onWorkerd) return (await import('./edge-server.js')).startEdgeServer(options);
+  const { env = {}, dataDir, readyBy = 'log', timeoutMs = 15_000 } = options;
   const port = await freePort();
   const child = spawnTracked(serverArgs, serverEnv(dataDir, port, env));
   const url = `http://127.0.0.1:${port}`;

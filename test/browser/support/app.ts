@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { RunSnapshot } from '../../../src/domain/run.js';
-import { cleanUp, makeTempDir, startServer, type ServerProcess } from '../../support/server-process.js';
+import { cleanUp, makeTempDir, startServer, type ServerProcess, type StartOptions } from '../../support/server-process.js';
+import { startEdgeServer } from '../../support/edge-server.js';
 import { launchChromium } from './browser.js';
 import { ensureClientBuilt } from './build-client.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -39,6 +40,11 @@ export interface AppOptions {
   proxy?: boolean;
   /** Writes into the database file before the server first starts (then no demo orders). */
   seed?: (databasePath: string) => void;
+  /**
+   * 'workerd': the Worker in workerd through miniflare (test/support/edge-server.ts) instead of a
+   * Node process; its object's data is in memory, so no `seed` and no `restartServer` there.
+   */
+  runtime?: 'node' | 'workerd';
 }
 
 export interface App {
@@ -101,8 +107,11 @@ export function browserSuite(): BrowserSuite {
       if (!browser) throw new Error('Chromium is not launched (beforeAll failed?)');
       const dataDir = makeTempDir('autopurchase-browser-');
       const serverEnv = { ADMIN_TOKEN: adminToken, PURCHASE_DELAY_MS: '0', LOG_LEVEL: 'warn', ...options.env };
+      const onWorkerd = options.runtime === 'workerd';
+      if (onWorkerd && options.seed) throw new Error('seed writes a database file: for a Node server only');
+      const start = (startOptions: StartOptions) => (onWorkerd ? startEdgeServer(startOptions) : startServer(startOptions));
       options.seed?.(join(dataDir, 'autopurchase.db'));
-      const server = await startServer({ dataDir, env: serverEnv, readyBy: 'healthz' });
+      const server = await start({ dataDir, env: serverEnv, readyBy: 'healthz' });
       const proxy = options.proxy ? await startTcpProxy(server.port) : undefined;
       const baseUrl = proxy?.url ?? server.url;
       const context = await browser.newContext({
@@ -153,6 +162,7 @@ export function browserSuite(): BrowserSuite {
         server,
         dataDir,
         async restartServer() {
+          if (onWorkerd) throw new Error('restartServer: the workerd object keeps its data in memory only');
           await app.server.stop('SIGTERM', 10_000);
           app.server = await startServer({ dataDir, env: serverEnv, readyBy: 'healthz' });
         },
