@@ -63,6 +63,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     watchLinkSecret: data.watchLinkSecret,
     adminToken: data.token.value,
     connectionCloser: nodeConnectionCloser,
+    // Another process on the same file (a sibling server, the CLI) appends: its commits are seen through data_version.
+    hubOptions: { dataVersion: data.database.dataVersion },
     metrics,
     // The socket's peer: behind a reverse proxy that is the proxy, for every client.
     clientAddress: (c) =>

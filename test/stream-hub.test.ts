@@ -73,7 +73,7 @@ describe('run hub', () => {
     const other = new Database(file);
     try {
       insertRun(mine.db, { sessionId: 's2', now: 0 });
-      const fileHub = sqliteHub(mine.db, { watchMs: 10 });
+      const fileHub = sqliteHub(mine.db, { watchMs: 10, dataVersion: mine.dataVersion });
       let woke = 0;
       const { frames: feed, unsubscribe } = fileHub.subscribe('s2', { wake: () => woke++ });
       // As an append commits: the event and the run's last seq, in one transaction.

@@ -153,7 +153,7 @@ describe.skipIf(onWorkerd)('a stream served by a process that does not run the w
           });
         return wrap(statement);
       }) as typeof streamer.sqlite.prepare;
-      const hub = createRunHub(createSqliteFeed(streamer.db, createLogger('silent'), { watchMs: 20 }), createLogger('silent'));
+      const hub = createRunHub(createSqliteFeed(streamer.db, createLogger('silent'), { watchMs: 20, dataVersion: streamer.dataVersion }), createLogger('silent'));
       armed = true;
       const { frames: feed, unsubscribe } = hub.subscribe(sessionId, { wake: () => undefined });
       try {

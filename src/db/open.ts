@@ -16,6 +16,8 @@ export const migrationsFolder = fileURLToPath(new URL('../../migrations', import
 export interface OpenDatabase {
   db: Db;
   sqlite: Database.Database;
+  /** SQLite's data_version: it changes when another connection commits (the stream feed's watch). */
+  dataVersion(): number;
   close(): void;
 }
 
@@ -48,6 +50,7 @@ export function openDatabase(path: string): OpenDatabase {
   return {
     db,
     sqlite,
+    dataVersion: () => sqlite.pragma('data_version', { simple: true }) as number,
     close: () => {
       if (sqlite.open) sqlite.close();
     },

@@ -130,7 +130,7 @@ export class Shop {
       holderAlive: (name) => name === holder,
       onRunEnd: outbox ? () => void outbox.tick() : undefined,
       sleep: alarms.sleep,
-      hubOptions: { otherWriters: false },
+      // No data_version watch: one writer, and every append is told to the feed.
       compressAnswers: false,
       clientAddress: (c) => c.req.header('cf-connecting-ip') ?? 'unknown',
     });

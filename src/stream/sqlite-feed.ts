@@ -1,6 +1,6 @@
-// The run feed over SQLite (Node): the engine's in-process notify, and a watch of SQLite's
-// data_version for appends by other processes on the same file (SPEC §5: live within 250 ms).
-import { sql } from 'drizzle-orm';
+// The run feed over SQLite: the engine's in-process notify and, where other processes may write
+// the same file (Node), a watch of SQLite's data_version for their appends (SPEC §5: live within
+// 250 ms). The driver-specific read of data_version comes from the Node adapter (src/db/open.ts).
 import type { Db } from '../db/types.js';
 import { errorText } from '../domain/error-text.js';
 import type { Logger } from '../logger.js';
@@ -11,10 +11,11 @@ export interface SqliteFeedOptions {
   /** How often another process's appends are looked for. */
   watchMs?: number;
   /**
-   * Whether another process may append to this database (false in a Durable Object: one writer,
-   * every append told through notify(), and no `pragma data_version` to read).
+   * Reads SQLite's data_version (the Node adapter's `OpenDatabase.dataVersion`): another process's
+   * commits change it. Without it (a Durable Object: one writer, every append told through
+   * notify()) nothing is watched.
    */
-  otherWriters?: boolean;
+  dataVersion?: () => number | undefined;
 }
 
 /** One watched run: who to tell, and the last seq told of (so a data_version change about another run tells nobody). */
@@ -27,12 +28,11 @@ export type SqliteFeed = ReturnType<typeof createSqliteFeed>;
 
 export function createSqliteFeed(db: Db, logger: Logger, options: SqliteFeedOptions = {}) {
   const watchMs = options.watchMs ?? 100;
-  const otherWriters = options.otherWriters ?? true;
+  const readDataVersion = options.dataVersion;
   const watched = new Map<string, Watched>();
   let timer: ReturnType<typeof setInterval> | undefined;
   let dataVersion: number | undefined;
 
-  const readDataVersion = () => (db.get(sql`pragma data_version`) as { data_version: number } | undefined)?.data_version;
   const lastSeq = (sessionId: string) => runHead(db, sessionId)?.lastSeq ?? 0;
   const tell = (run: Watched) => {
     for (const listener of [...run.listeners]) listener();
@@ -41,7 +41,7 @@ export function createSqliteFeed(db: Db, logger: Logger, options: SqliteFeedOpti
   /** Another process may have appended: data_version is cheap, and read only while someone listens. */
   const checkOtherProcesses = () => {
     try {
-      const version = readDataVersion();
+      const version = readDataVersion?.();
       if (version === dataVersion) return;
       dataVersion = version;
       for (const [sessionId, run] of watched) {
@@ -67,7 +67,7 @@ export function createSqliteFeed(db: Db, logger: Logger, options: SqliteFeedOpti
     subscribe(sessionId: string, stored: () => void) {
       // The data_version baseline is read before the run's last seq (here and by the caller), so
       // another process's commit in between is seen by the next watch tick.
-      if (!timer && otherWriters) {
+      if (!timer && readDataVersion) {
         dataVersion = readDataVersion();
         timer = setInterval(checkOtherProcesses, watchMs);
       }

@@ -59,7 +59,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     clientAddress: options.clientAddress,
     clientAssets: options.clientAssets,
     engineOptions: { backoffBaseMs: 1, maxBackoffMs: 5, maxRetryAfterMs: 5, ...options.engine },
-    hubOptions: { watchMs: 20 },
+    hubOptions: { watchMs: 20, dataVersion: database.dataVersion },
     onAppend: options.onAppend,
     metrics: options.metrics,
   });
