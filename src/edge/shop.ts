@@ -130,6 +130,8 @@ export class Shop {
       holderAlive: (name) => name === holder,
       onRunEnd: outbox ? () => void outbox.tick() : undefined,
       sleep: alarms.sleep,
+      // One alarm per wait: an object is never shut down mid-delay, so the delay is not sliced.
+      engineOptions: { sleepSliceMs: 24 * 60 * 60 * 1000 },
       // No data_version watch: one writer, and every append is told to the feed.
       compressAnswers: false,
       clientAddress: (c) => c.req.header('cf-connecting-ip') ?? 'unknown',

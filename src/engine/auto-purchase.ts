@@ -37,6 +37,11 @@ export interface EngineOptions {
   maxRetryAfterMs?: number;
   /** NOTIFY_WEBHOOK_URL is set: each run's end enqueues its webhook delivery in the same transaction. */
   notify?: boolean;
+  /**
+   * The delay between purchases is slept in slices this long, so a shutdown does not wait it out
+   * (default 250 ms). A Durable Object, which has no shutdown and pays an alarm per slice, sleeps it whole.
+   */
+  sleepSliceMs?: number;
 }
 
 export interface EngineDeps {
@@ -178,6 +183,7 @@ function startWalk(engine: EngineState, sessionId: string, orphans: number[], st
     logger,
     policy: engine.policy,
     purchaseDelayMs: deps.options.purchaseDelayMs,
+    sleepSliceMs: deps.options.sleepSliceMs ?? 250,
     leaseMs,
     gatewayTimeoutMs: deps.options.gatewayTimeoutMs,
     isStopping: () => engine.stopping,

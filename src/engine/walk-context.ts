@@ -22,6 +22,8 @@ export interface WalkDeps {
   logger: Logger;
   policy: CallPolicy;
   purchaseDelayMs: number;
+  /** The delay's slice: a shutdown is noticed at most this late. */
+  sleepSliceMs: number;
   leaseMs: number;
   gatewayTimeoutMs: number;
   isStopping(): boolean;
@@ -194,7 +196,8 @@ export class WalkContext {
 
   async sleepUnlessStopping(ms: number): Promise<void> {
     // Short slices, so a shutdown does not wait out a long delay.
-    for (let left = ms; left > 0 && !this.deps.isStopping(); left -= 250) await this.deps.policy.sleep(Math.min(250, left));
+    const slice = this.deps.sleepSliceMs;
+    for (let left = ms; left > 0 && !this.deps.isStopping(); left -= slice) await this.deps.policy.sleep(Math.min(slice, left));
   }
 }
 
