@@ -299,3 +299,34 @@ afterAll(async () => {
   await edge?.dispose();
   await gateway?.close();
 });
+
+describe('limits and configuration of the object', () => {
+  it('a page of 100 orders (each order’s resolution looked up by one statement per chunk) fits the 100-parameter limit', async () => {
+    const { base } = await start({ PURCHASE_DELAY_MS: '0' });
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    for (let i = 0; i < 110; i++) {
+      const res = await fetch(`${base}/api/transactions`, { method: 'POST', headers, body: JSON.stringify({ invoiceId: `BULK-${i}`, gamepass: { id: 5000 + i, name: 'Bulk pass', price: 1, sellerId: 9 } }) });
+      expect(res.status).toBe(201);
+    }
+    // 14 demo orders + 110: two full pages of 100 and the rest.
+    expect(await transactionsOf(base)).toHaveLength(100);
+    const unknown = await fetch(`${base}/api/transactions?status=pending&limit=100`, { headers });
+    expect(unknown.status).toBe(200);
+  });
+
+  it('a shop without its secrets answers 503 misconfigured as JSON, naming the variable (no stack, no value)', async () => {
+    output = [];
+    const keep = (...args: unknown[]) => void output.push(args.map(String).join(' '));
+    vi.spyOn(console, 'log').mockImplementation(keep);
+    vi.spyOn(console, 'error').mockImplementation(keep);
+    edge = await startEdge({ vars: { CREDENTIAL_KEY: credentialKey }, build: false });
+    for (const path of ['/healthz', '/api/transactions']) {
+      const res = await fetch(`${edge.url.origin}${path}`);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('misconfigured');
+      expect(body.error.message).toMatch(/ADMIN_TOKEN is required/);
+      expect(body.error.message).not.toContain(credentialKey);
+    }
+  });
+});

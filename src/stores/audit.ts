@@ -2,6 +2,7 @@
 import { and, desc, eq, gte, inArray, lt, lte, max, ne, or, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../db/schema.js';
 import type { Db } from '../db/types.js';
+import { sqlVariableLimit } from '../db/limits.js';
 
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditRow = Omit<typeof auditLog.$inferInsert, 'id'>;
@@ -16,14 +17,19 @@ export function appendAudit(tx: Db, entry: NewAuditRow): AuditRow {
  * one query (a page's worth of targets, through the `(target, id)` index), keyed by target.
  */
 export function latestAuditByTarget(db: Db, action: string, targets: readonly string[], outcomes?: readonly string[]): Map<string, AuditRow> {
-  if (targets.length === 0) return new Map();
-  const latestIds = db
-    .select({ id: max(auditLog.id) })
-    .from(auditLog)
-    .where(and(eq(auditLog.action, action), inArray(auditLog.target, [...targets]), outcomes ? inArray(auditLog.outcome, [...outcomes]) : undefined))
-    .groupBy(auditLog.target);
-  const rows = db.select().from(auditLog).where(inArray(auditLog.id, latestIds)).all();
-  return new Map(rows.map((row) => [row.target, row]));
+  const found = new Map<string, AuditRow>();
+  // The targets are bound parameters: cut to what one statement may carry (100 in a Durable Object).
+  const perQuery = Math.max(1, sqlVariableLimit() - 1 - (outcomes?.length ?? 0) - 1);
+  for (let i = 0; i < targets.length; i += perQuery) {
+    const chunk = targets.slice(i, i + perQuery);
+    const latestIds = db
+      .select({ id: max(auditLog.id) })
+      .from(auditLog)
+      .where(and(eq(auditLog.action, action), inArray(auditLog.target, chunk), outcomes ? inArray(auditLog.outcome, [...outcomes]) : undefined))
+      .groupBy(auditLog.target);
+    for (const row of db.select().from(auditLog).where(inArray(auditLog.id, latestIds)).all()) found.set(row.target, row);
+  }
+  return found;
 }
 
 /**

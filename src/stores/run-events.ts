@@ -1,7 +1,7 @@
 // A run's events, the one module that reads or writes run_events: append (which also updates the
 // run's rows in the caller's transaction, so the snapshot is always the fold of the stored events),
 // events after a seq, the run's last seq, and its snapshot at that seq.
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, lte, sql } from 'drizzle-orm';
 import { value } from '../db/placeholder.js';
 import { preparedFor } from '../db/prepared.js';
 import { isoTime } from '../clock.js';
@@ -14,6 +14,8 @@ import { rowsPerStatement } from '../db/limits.js';
 
 /** Rows per multi-row INSERT: 500, or fewer where a statement's parameters are capped (src/db/limits.ts). */
 const insertChunk = (columns: number) => rowsPerStatement(columns, 500);
+/** Every column of a row is a bound parameter of a multi-row INSERT (drizzle binds defaults too). */
+const columnCount = (table: Parameters<typeof getTableColumns>[0]) => Object.keys(getTableColumns(table)).length;
 
 const writer = preparedFor((db) => ({
   setLastSeq: db.update(runs).set({ lastSeq: value('seq') }).where(eq(runs.sessionId, value('sessionId'))).prepare(),
@@ -83,7 +85,7 @@ function applyToRows(db: Db, sessionId: string, event: RunEventBody): void {
     case 'accounts': {
       db.delete(runAccounts).where(eq(runAccounts.sessionId, sessionId)).run();
       const rows = event.data.stockAccounts.map((a, position) => ({ sessionId, position, accountId: a.id, username: a.username, robux: a.robux, status: a.status }));
-      for (let i = 0, n = insertChunk(6); i < rows.length; i += n) db.insert(runAccounts).values(rows.slice(i, i + n)).run();
+      for (let i = 0, n = insertChunk(columnCount(runAccounts)); i < rows.length; i += n) db.insert(runAccounts).values(rows.slice(i, i + n)).run();
       return;
     }
     case 'account':
@@ -102,7 +104,7 @@ function applyToRows(db: Db, sessionId: string, event: RunEventBody): void {
         error: t.error ?? null,
         timestamp: Date.parse(t.timestamp),
       }));
-      for (let i = 0, n = insertChunk(9); i < rows.length; i += n) db.insert(runTransactions).values(rows.slice(i, i + n)).run();
+      for (let i = 0, n = insertChunk(columnCount(runTransactions)); i < rows.length; i += n) db.insert(runTransactions).values(rows.slice(i, i + n)).run();
       db.update(runs).set({ totalTransactions: event.data.totalTransactions }).where(ofRun).run();
       return;
     }
