@@ -13,6 +13,7 @@ import { runSnapshot } from '../src/stores/run-events.js';
 import { createSandboxGateway } from '../src/gateway/sandbox.js';
 import { createLogger } from '../src/logger.js';
 import { upsertAccountByUser } from '../src/stores/accounts.js';
+import { write } from '../src/db/write.js';
 
 const orders = Number(process.env.BENCH_ORDERS ?? 10_000);
 
@@ -37,18 +38,22 @@ async function engineRun() {
     const verified = await gateway.verifyAccount(credential);
     if (!verified.ok) throw new Error('sandbox refused the bench account');
     const now = Date.now();
-    upsertAccountByUser(database.db, {
-      id: 'bench-account',
-      userId: verified.userId,
-      username: verified.username,
-      displayName: verified.displayName,
-      robux: verified.robux,
-      status: 'active',
-      credentialEnc: await cipher.encrypt(credential),
-      lastChecked: now,
-      createdAt: now,
-      updatedAt: now,
-    });
+    const credentialEnc = await cipher.encrypt(credential);
+    // Through a transaction, as every write: a failed commit throws here instead of being lost.
+    write(database.db, (tx) =>
+      upsertAccountByUser(tx, {
+        id: 'bench-account',
+        userId: verified.userId,
+        username: verified.username,
+        displayName: verified.displayName,
+        robux: verified.robux,
+        status: 'active',
+        credentialEnc,
+        lastChecked: now,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
     const engine = createAutoPurchase({
       db: database.db,
       gateway,

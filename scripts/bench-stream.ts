@@ -45,6 +45,7 @@ import { openDatabase } from '../src/db/open.js';
 import { createCredentialCipher, generateCredentialKey } from '../src/domain/credential-cipher.js';
 import { sandboxUserId } from '../src/gateway/sandbox-credentials.js';
 import { upsertAccountByUser } from '../src/stores/accounts.js';
+import { write } from '../src/db/write.js';
 import type { LatencyReply, LoadReply, OpenedReply, ReplayRun, StatsReply, WaitEndReply, WorkerCommand, WorkerReply } from './bench-client-worker.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -366,18 +367,22 @@ async function seed(dbPath: string, options: { gate?: Gate; orders: number }): P
     const cipher = await createCredentialCipher(credentialKey);
     const robux = 100_000_000;
     const now = Date.now();
-    upsertAccountByUser(database.db, {
-      id: 'bench-account',
-      userId: sandboxUserId('bench'),
-      username: 'bench',
-      displayName: 'Bench',
-      robux,
-      status: 'active',
-      credentialEnc: await cipher.encrypt(`sandbox:bench:${robux}`),
-      lastChecked: now,
-      createdAt: now,
-      updatedAt: now,
-    });
+    const credentialEnc = await cipher.encrypt(`sandbox:bench:${robux}`);
+    // Through a transaction, as every write: a failed commit throws here instead of being lost.
+    write(database.db, (tx) =>
+      upsertAccountByUser(tx, {
+        id: 'bench-account',
+        userId: sandboxUserId('bench'),
+        username: 'bench',
+        displayName: 'Bench',
+        robux,
+        status: 'active',
+        credentialEnc,
+        lastChecked: now,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
     const insert = database.sqlite.prepare(
       "insert into transactions (invoice_id, gamepass_id, gamepass_name, gamepass_price, gamepass_seller_id, status, created_at, updated_at) values (?, ?, ?, 10, 77, 'pending', ?, ?)",
     );
