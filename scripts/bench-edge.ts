@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { buildEdge } from './build-edge.js';
 import { startEdge, type LocalEdge } from './edge-local.js';
+import { freePort, sleep, waitFor } from './bench-wait.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const host = '127.0.0.1';
@@ -33,7 +34,6 @@ const credentialKey = Buffer.alloc(32, 5).toString('base64');
 const settings = { clients: 200, gateOrders: 3, orders: 150, idleStreams: 500, openReps: 5 };
 
 const epochNow = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 type Runtime = 'node' | 'workerd';
@@ -58,29 +58,10 @@ const vars = (extra: Record<string, string>) => ({
   ...extra,
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-async function waitFor<T>(label: string, timeoutMs: number, probe: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 50): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
-    await sleep(everyMs);
-  }
-}
 
 async function startNode(dir: string, extra: Record<string, string>): Promise<Target> {
-  const port = await freePort();
+  const port = await freePort(host);
   const dbPath = join(dir, 'bench.db');
   const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,

@@ -47,6 +47,7 @@ import { sandboxUserId } from '../src/gateway/sandbox-credentials.js';
 import { upsertAccountByUser } from '../src/stores/accounts.js';
 import { write } from '../src/db/write.js';
 import type { LatencyReply, LoadReply, OpenedReply, ReplayRun, StatsReply, WaitEndReply, WorkerCommand, WorkerReply } from './bench-client-worker.js';
+import { freePort, sleep, waitFor } from './bench-wait.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const workerPath = fileURLToPath(new URL('./bench-client-worker.ts', import.meta.url));
@@ -81,7 +82,6 @@ const settings = {
 };
 
 const epochNow = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const round = (x: number, digits = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -124,26 +124,7 @@ async function stopChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
   await Promise.race([gone, sleep(2_000)]);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-async function waitFor<T>(label: string, timeoutMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>, everyMs = 50): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
-    await sleep(everyMs);
-  }
-}
 
 interface Proc {
   proc: ChildProcess;
@@ -178,7 +159,7 @@ interface ApiServer extends Proc {
 }
 
 async function startApiServer(dir: string, dbPath: string, env: Record<string, string>): Promise<ApiServer> {
-  const port = await freePort();
+  const port = await freePort(host);
   const proc = track(
     spawn(process.execPath, [...serverNodeArgs, '--import', 'tsx', 'src/main.ts'], {
       cwd: root,
@@ -207,7 +188,7 @@ async function startApiServer(dir: string, dbPath: string, env: Record<string, s
 }
 
 async function startBareServer(): Promise<Proc> {
-  const port = await freePort();
+  const port = await freePort(host);
   const proc = track(
     spawn(process.execPath, ['--import', 'tsx', bareServerPath], { cwd: root, env: { ...process.env, PORT: String(port), HOST: host }, stdio: ['ignore', 'pipe', 'pipe'] }),
   );
