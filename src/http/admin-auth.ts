@@ -1,15 +1,12 @@
-// Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>` or the session cookie set at log-in.
+// The root credentials: the admin token, and the browser sessions opened with it (the access check,
+// src/http/access.ts, decides who may call what).
 // The database holds a session's SHA-256 and its token's fingerprint, so a new ADMIN_TOKEN ends every session.
-import type { MiddlewareHandler } from 'hono';
-import { getCookie } from 'hono/cookie';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/types.js';
 import { StorageError, write } from '../db/write.js';
 import { deleteSession, insertSession, sessionByIdHash, sessionExpired, sessionLifetimeMs, touchSession } from '../stores/sessions.js';
 import { appendAudit } from '../stores/audit.js';
 import { recordBestEffort } from '../services/audit.js';
-import { AppError } from '../domain/app-error.js';
-import { assertOwnOrigin, changesState } from './same-origin.js';
 
 export const sessionCookieName = 'ap_session';
 /** The browser forgets the cookie when the session's absolute expiry comes. */
@@ -114,29 +111,6 @@ export function constantTimeEqual(candidate: string, secret: string): boolean {
   let difference = a.length ^ b.length;
   for (let i = 0; i < a.length; i++) difference |= a[i]! ^ (b.length ? b[i % b.length]! : 0);
   return difference === 0;
-}
-
-export function requireAdmin(auth: AdminAuth): MiddlewareHandler {
-  return async (c, next) => {
-    const header = c.req.header('authorization');
-    const bearer = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-    if (bearer !== undefined) {
-      if (!auth.tokenMatches(bearer)) throw unauthorized();
-      return next();
-    }
-    const cookie = getCookie(c, sessionCookieName);
-    if (!cookie) throw unauthorized();
-    // Before the session is looked up (or touched): a cross-origin page gets nothing done.
-    if (changesState(c.req.method)) assertOwnOrigin(c);
-    if (!(await auth.sessionValid(cookie))) throw unauthorized();
-    await next();
-  };
-}
-
-function unauthorized(): AppError {
-  return new AppError(401, 'unauthorized', 'Log in first: send Authorization: Bearer <ADMIN_TOKEN> or the session cookie', {
-    'WWW-Authenticate': 'Bearer',
-  });
 }
 
 /** Hex SHA-256 of a secret: what is kept or keyed on instead of the secret itself. */
