@@ -1,9 +1,6 @@
 // GET /api/auto-purchase/progress/:sessionId/events: the live progress stream (SPEC §5).
 import type { Context, Hono } from 'hono';
-import { getCookie } from 'hono/cookie';
 import { badRequest } from '../domain/app-error.js';
-import { accessTokenParam } from '../http/access.js';
-import { sessionCookieName } from '../http/admin-auth.js';
 import { principalOf, type Principal } from '../http/principal.js';
 import { resource } from '../http/resource.js';
 import { sseHeaders } from '../stream/frames.js';
@@ -42,15 +39,22 @@ export function runEventsRoutes(app: Hono, deps: RunEventsRouteDeps): void {
 }
 
 /**
- * Whom the stream quota counts against: the bearer token, else the cookie's session; a watch link
- * per link and client address (one link may be shared with many viewers, each their own client).
+ * Whom the stream quota counts against, from the credential the access check found (never the
+ * secret itself): the admin token, a session, an API token; a watch link per link and client
+ * address (one link may be shared with many viewers, each their own client).
  */
 function credentialOf(c: Context, clientAddress: ((c: Context) => string) | undefined): string {
-  const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-  if (bearer !== undefined) return `bearer:${bearer}`;
-  const link = c.req.query(accessTokenParam);
-  if (link !== undefined) return `link:${clientAddress?.(c) ?? 'unknown'}:${link}`;
-  return `cookie:${getCookie(c, sessionCookieName) ?? ''}`;
+  const principal = principalOf(c);
+  switch (principal.kind) {
+    case 'admin-token':
+      return 'admin-token';
+    case 'session':
+      return `session:${principal.idHash}`;
+    case 'api-token':
+      return `token:${principal.tokenId}`;
+    case 'watch-link':
+      return `link:${clientAddress?.(c) ?? 'unknown'}:${principal.sessionId}:${principal.expiresAt}`;
+  }
 }
 
 function parseEventId(text: string | undefined): number | undefined {
