@@ -14,6 +14,12 @@ const statements = preparedFor((db) => ({
     .from(apiTokens)
     .where(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')))
     .prepare(),
+  // Read at every heartbeat of every stream an API token holds open.
+  byId: db
+    .select()
+    .from(apiTokens)
+    .where(eq(apiTokens.id, sql.placeholder('id')))
+    .prepare(),
 }));
 
 export function apiTokenByHash(db: Db, tokenHash: string): ApiTokenRow | undefined {
@@ -21,7 +27,7 @@ export function apiTokenByHash(db: Db, tokenHash: string): ApiTokenRow | undefin
 }
 
 export function apiTokenById(db: Db, id: number): ApiTokenRow | undefined {
-  return db.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+  return statements(db).byId.get({ id });
 }
 
 export function insertApiToken(tx: Db, row: NewApiTokenRow): ApiTokenRow {
